@@ -1,0 +1,86 @@
+# postroom: `make demo` runs the whole pipeline on sample post; `make test` runs every check.
+# Both install what is missing first: Debian packages (apt, as root or through sudo) and the
+# Python environment (uv, bootstrapped into .tools/ because Debian's Python refuses pip, PEP 668).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+export PYTHONDONTWRITEBYTECODE := 1
+
+APT_PACKAGES := tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd \
+	fonts-dejavu-core fonts-liberation2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+BIN := .venv/bin
+DEMO_DIR := build/demo-post
+DEMO_COUNT ?= 12
+DEMO_SEED ?= $(shell date +%s)
+
+.PHONY: help install system-packages python-env demo test lint typecheck pytest stop clean
+
+help:
+	@echo "make demo   install, start the local stack, process $(DEMO_COUNT) sample letters"
+	@echo "make test   install, then ruff, mypy and the whole pytest suite"
+	@echo "make stop   stop the local stack (postroom down)"
+
+install: system-packages python-env
+
+system-packages:
+	@missing=""; for pkg in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$pkg" 2>/dev/null | grep -q "install ok installed" \
+	    || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+
+python-env: $(UV)
+	$(UV) sync --frozen --quiet --python python3
+
+demo: install
+	$(BIN)/postroom up
+	rm -rf $(DEMO_DIR)
+	$(BIN)/postroom samples $(DEMO_DIR) --count $(DEMO_COUNT) --seed $(DEMO_SEED)
+	$(BIN)/postroom drop --prefix scanner-1/ $$(find $(DEMO_DIR) -type f ! -name truth.jsonl | sort)
+	$(BIN)/postroom process
+	@echo
+	@echo "The stack keeps running: watch it at http://127.0.0.1:4200 (Prefect UI)."
+	@echo "Records: $(BIN)/postroom records list   Stop: make stop"
+
+stop:
+	$(BIN)/postroom down
+
+# Each phase is timed; the summary is printed even when a phase fails.
+test:
+	@phase() { local name=$$1; shift; local t0=$$SECONDS; echo "== $$name"; \
+	  if "$$@"; then times+=("$$name: $$((SECONDS - t0)) s"); \
+	  else rc=$$?; times+=("$$name: FAILED after $$((SECONDS - t0)) s"); summary; exit $$rc; fi; }; \
+	summary() { echo; echo "== phase times"; printf '   %s\n' "$${times[@]}"; }; \
+	times=(); \
+	phase install $(MAKE) --no-print-directory install; \
+	phase ruff bash -c "$(BIN)/ruff check . && $(BIN)/ruff format --check ."; \
+	phase mypy $(BIN)/mypy; \
+	phase pytest $(BIN)/pytest; \
+	summary
+
+lint:
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+pytest:
+	$(BIN)/pytest
+
+clean:
+	rm -rf build .mypy_cache .ruff_cache .pytest_cache

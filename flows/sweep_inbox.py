@@ -1,0 +1,21 @@
+"""The sweep-inbox flow: one process-letter run per new inbox object."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from schemas.settings import Settings
+from tasks.edges import edges_for
+from tasks.report import publish_sweep
+from tasks.sweep import list_inbox, start_letter
+
+
+@flow(name="sweep-inbox")
+def sweep_inbox(settle_seconds: float = 0.0) -> int:
+    """Start a process-letter run for every complete inbox object that has none yet."""
+    edges = edges_for(Settings())
+    started = [start_letter(source, {}) for source in list_inbox(edges, settle_seconds)]
+    new = [run.row() for run in started if run.new]
+    if new:
+        publish_sweep(new)
+    return len(new)

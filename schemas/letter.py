@@ -1,0 +1,198 @@
+"""The frozen models that cross task boundaries, and the letter's state machine.
+
+Only these models travel between tasks: S3 keys, ids and small text, never raw bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    """Base of every model passed between tasks: immutable and strict about extra keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class State(StrEnum):
+    """Where a letter stands; see DESIGN.md for the transitions."""
+
+    RECEIVED = "received"
+    RECOGNISED = "recognised"
+    CLASSIFIED = "classified"
+    IN_REVIEW = "in_review"
+    FILED = "filed"
+    ARCHIVED = "archived"
+    DONE = "done"
+    QUARANTINED = "quarantined"
+    DUPLICATE = "duplicate"
+    DESTROYED = "destroyed"
+
+    @property
+    def settled(self) -> bool:
+        """Return whether nothing more will happen to the letter without a person."""
+        return self in SETTLED
+
+
+SETTLED = frozenset({State.DONE, State.QUARANTINED, State.DUPLICATE, State.DESTROYED})
+
+
+class MediaType(StrEnum):
+    """The file types a scanner may drop, as sniffed from their bytes."""
+
+    PDF = "application/pdf"
+    TIFF = "image/tiff"
+    JPEG = "image/jpeg"
+    PNG = "image/png"
+
+    @property
+    def suffix(self) -> str:
+        """Return the canonical file name suffix for this type."""
+        return {
+            "application/pdf": ".pdf",
+            "image/tiff": ".tif",
+            "image/jpeg": ".jpg",
+            "image/png": ".png",
+        }[self.value]
+
+
+class Limits(Frozen):
+    """What a letter may be before it is refused; a flow parameter set in prefect.yaml."""
+
+    max_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
+    max_pages: int = Field(default=500, ge=1)
+    max_pixels: int = Field(default=200_000_000, ge=1, description="per page, before decoding")
+    page_timeout_seconds: int = Field(default=180, ge=1, description="OCR time per page")
+
+
+class SourceObject(Frozen):
+    """One object in the inbox bucket, identified by its version."""
+
+    bucket: str
+    key: str
+    version_id: str
+
+
+class PageRange(Frozen):
+    """A letter's pages within a batch file, 1-based and inclusive."""
+
+    first_page: int = Field(ge=1)
+    last_page: int = Field(ge=1)
+
+
+class LetterRef(Frozen):
+    """A claimed letter: its deterministic id, its source, and the state found at claim time."""
+
+    letter_id: str
+    source: SourceObject
+    batch: PageRange | None = None
+    status: State = State.RECEIVED
+
+
+class Intake(Frozen):
+    """What intake learnt about the source object."""
+
+    letter: LetterRef
+    sha256: str
+    size: int
+    media_type: MediaType
+    pages: int
+    local_path: str  # the fetched bytes, valid within one flow run
+    duplicate_of: str | None = None
+
+
+class PageImage(Frozen):
+    """One page prepared for OCR: a local file valid within the OCR step of one flow run."""
+
+    letter_id: str
+    number: int
+    path: str
+    dpi: int
+    text_layer: str | None = None  # the page's own text, when it has a usable one
+
+
+class PageText(Frozen):
+    """What OCR read on one page."""
+
+    number: int
+    text: str
+    confidence: float  # mean word confidence, 0-100; 100 for a born-digital text layer
+    source: Literal["ocr", "text-layer"]
+    layer_pdf: str | None = None  # local path of the invisible text-only page from tesseract
+
+
+class OcrResult(Frozen):
+    """The OCR step's output: page texts and where the searchable PDF is kept."""
+
+    letter_id: str
+    pages: tuple[PageText, ...]
+    pdf_key: str  # searchable PDF in the system bucket
+    text_key: str  # plain text (pages joined by form feed) in the system bucket
+
+    @property
+    def text(self) -> str:
+        """Return the whole letter's text, pages joined by form feed."""
+        return "\f".join(page.text for page in self.pages)
+
+    @property
+    def mean_confidence(self) -> float:
+        """Return the mean page confidence."""
+        return sum(p.confidence for p in self.pages) / len(self.pages) if self.pages else 0.0
+
+
+class Fields(Frozen):
+    """Fields extracted from a letter; each None where absent."""
+
+    sender: str | None = None
+    date: dt.date | None = None
+    aktenzeichen: str | None = None
+    iban: str | None = None
+    amount_total: float | None = None
+    invoice_number: str | None = None
+    customer_number: str | None = None
+
+
+class Classification(Frozen):
+    """The decided document type, with its confidence and why."""
+
+    doc_type: str
+    subject: str | None = None
+    confidence: float = Field(ge=0.0, le=1.0)
+    classified_by: Literal["rule", "model", "operator"]
+    reasons: tuple[str, ...] = ()
+    fields: Fields = Fields()
+
+
+class Filing(Frozen):
+    """Where the letter was filed in the DMS."""
+
+    department: str
+    dms_path: str
+    dms_ref: str
+    rule: str
+
+
+class ArchivePackage(Frozen):
+    """A verified archival package in the archive bucket."""
+
+    archive_key: str  # the package prefix, <letter id>/
+    payload_oxum: str
+    retain_until: dt.date | None = None
+
+
+class LetterOutcome(Frozen):
+    """What a process-letter run ends with, for artifacts and the CLI."""
+
+    letter_id: str
+    source_key: str
+    status: State
+    doc_type: str | None = None
+    confidence: float | None = None
+    department: str | None = None
+    dms_ref: str | None = None
+    archive_key: str | None = None
+    reason: str | None = None

@@ -1,0 +1,101 @@
+"""Sweeping the inbox: list the complete objects and start one process-letter run for each."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import FlowRun
+from prefect.deployments import run_deployment
+
+from schemas.letter import SourceObject
+from tasks.edges import Edges
+from tasks.errors import retry_condition
+from tasks.intake import is_temporary, letter_id_for
+
+PROCESS_LETTER = "process-letter/process-letter"
+
+
+def run_name(source: SourceObject) -> str:
+    """Return the flow run name of a letter: its short id and file name."""
+    return f"letter-{letter_id_for(source)[:8]}-{PurePosixPath(source.key).name}"
+
+
+def idempotency_key(source: SourceObject) -> str:
+    """Return the key that makes a second sweep find the run the first one started."""
+    return f"{source.bucket}/{source.key}/{source.version_id}"
+
+
+def inbox_objects(edges: Edges, settle_seconds: float, now: dt.datetime) -> list[SourceObject]:
+    """List every complete, settled object version in the inbox, oldest first."""
+    bucket = edges.settings.buckets.inbox
+    found: list[tuple[dt.datetime, SourceObject]] = []
+    for page in edges.s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for version in page.get("Versions", []):
+            key, modified = version["Key"], version["LastModified"]
+            if is_temporary(key) or (now - modified).total_seconds() < settle_seconds:
+                continue
+            source = SourceObject(bucket=bucket, key=key, version_id=version["VersionId"] or "null")
+            found.append((modified, source))
+    return [source for _, source in sorted(found, key=lambda item: item[0])]
+
+
+@dataclass(frozen=True)
+class Started:
+    """A process-letter run the sweep asked for."""
+
+    source: SourceObject
+    flow_run_id: str
+    name: str
+    new: bool
+
+    def row(self) -> dict[str, str]:
+        """Return the sweep artifact's row for this run."""
+        return {
+            "letter": letter_id_for(self.source)[:8],
+            "key": self.source.key,
+            "version": self.source.version_id,
+            "flow run": self.name,
+        }
+
+
+@task(
+    retries=3,
+    retry_delay_seconds=[1, 5, 15],
+    retry_condition_fn=retry_condition,
+    cache_policy=NO_CACHE,
+)
+def list_inbox(edges: Edges, settle_seconds: float) -> list[SourceObject]:
+    """List the inbox objects that are ready for processing."""
+    return inbox_objects(edges, settle_seconds, dt.datetime.now(dt.UTC))
+
+
+@task(
+    retries=3,
+    retry_delay_seconds=[1, 5, 15],
+    cache_policy=NO_CACHE,
+    task_run_name="start-{source.key}",
+)
+def start_letter(source: SourceObject, parameters: dict[str, Any]) -> Started:
+    """Start (or find) the top-level process-letter run of one inbox object."""
+    since = dt.datetime.now(dt.UTC)
+    run = run_deployment(
+        PROCESS_LETTER,
+        parameters={
+            "bucket": source.bucket,
+            "key": source.key,
+            "version_id": source.version_id,
+            **parameters,
+        },
+        flow_run_name=run_name(source),
+        idempotency_key=idempotency_key(source),
+        as_subflow=False,
+        timeout=0,
+    )
+    assert isinstance(run, FlowRun)  # run_deployment is sync here; its type also admits async
+    created = run.created or since
+    return Started(source=source, flow_run_id=str(run.id), name=run.name, new=created >= since)

@@ -1,0 +1,218 @@
+"""End to end: letters dropped into a real stack's inbox come out filed, archived and recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from flows.samples import DOC_TYPES, GroundTruth, generate
+from schemas.export import export_schema
+from schemas.records import Letter
+from tests.conftest import LocalStack
+
+pytestmark = pytest.mark.slow
+
+DEPARTMENTS = {
+    "rechnung": "Kämmerei",
+    "mahnung": "Kämmerei",
+    "widerspruch": "Rechtsamt",
+    "beschwerde": "Bürgerservice",
+    "bewerbung": "Personalamt",
+    "gericht": "Rechtsamt",
+    "anfrage": "Pressestelle",
+    "werbung": "Poststelle",
+    "sonstiges": "Poststelle",
+}
+ANTRAG_DEPARTMENTS = {
+    "Wohngeld": "Sozialamt",
+    "Baugenehmigung": "Bauordnungsamt",
+    "Elterngeld": "Jugendamt",
+    "Parkausweis": "Straßenverkehrsamt",
+    "sonstiges": "Bürgerservice",
+}
+BAD_FILES = {
+    "bad/truncated.pdf": "truncated",
+    "bad/empty.pdf": "empty",
+    "bad/notes.pdf": "plain text",
+}
+
+
+def expected_department(truth: GroundTruth) -> str:
+    """Return the department the default taxonomy routes a generated letter to."""
+    if truth.doc_type == "antrag":
+        return ANTRAG_DEPARTMENTS[truth.subject or "sonstiges"]
+    return DEPARTMENTS[truth.doc_type]
+
+
+@pytest.fixture(scope="module")
+def post(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[GroundTruth]]:
+    """Generate one letter of every type, and three bad files beside them."""
+    folder = tmp_path_factory.mktemp("post")
+    letters = generate(folder, count=len(DOC_TYPES), seed=7)
+    bad = folder / "bad"
+    bad.mkdir()
+    first_pdf = next(folder / t.name for t in letters if t.name.endswith(".pdf"))
+    (bad / "truncated.pdf").write_bytes(first_pdf.read_bytes()[:5000])
+    (bad / "empty.pdf").write_bytes(b"")
+    (bad / "notes.pdf").write_text("Einkaufsliste: Milch, Brot, Kaffee\n")
+    return folder, letters
+
+
+@pytest.fixture(scope="module")
+def processed(stack: LocalStack, post: tuple[Path, list[GroundTruth]]) -> list[dict[str, Any]]:
+    """Drop every letter (the first one twice) and the bad files; process; return the export."""
+    folder, letters = post
+    files = [str(folder / t.name) for t in letters]
+    stack.postroom("drop", *files, files[0])
+    stack.postroom("drop", "--prefix", "bad/", *(str(folder / k) for k in BAD_FILES))
+    done = stack.postroom("process", "--timeout", "600", check=False)
+    assert done.returncode == 0, f"postroom process failed:\n{done.stdout}\n{done.stderr}"
+    return stack.export()
+
+
+def by_key(records: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Return the records of one inbox key."""
+    return [r for r in records if r["source_key"] == key]
+
+
+def test_every_letter_is_done_with_its_type_and_department(
+    processed: list[dict[str, Any]], post: tuple[Path, list[GroundTruth]]
+) -> None:
+    _, letters = post
+    for truth in letters:
+        done = [r for r in by_key(processed, truth.name) if r["status"] == "done"]
+        assert len(done) == 1, f"{truth.name}: {by_key(processed, truth.name)}"
+        record = done[0]
+        assert record["doc_type"] == truth.doc_type, (truth.name, record["fields"])
+        assert record["department"] == expected_department(truth), truth.name
+        assert record["pages"] == len(truth.pages)
+        assert record["classified_by"] == "rule"
+        assert 0 < record["confidence"] <= 1
+        assert record["text"] and record["archive_key"] == f"{record['id']}/"
+
+
+def test_export_lines_validate_against_the_schema(processed: list[dict[str, Any]]) -> None:
+    validator = jsonschema.Draft202012Validator(
+        export_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    assert len(processed) == len(DOC_TYPES) + 1 + len(BAD_FILES)
+    for line in processed:
+        validator.validate(line)
+    received = [r["received_at"] for r in processed]
+    assert received == sorted(received)
+
+
+def test_inbox_is_empty_afterwards(stack: LocalStack, processed: list[dict[str, Any]]) -> None:
+    listing = stack.s3.list_object_versions(Bucket=stack.settings.buckets.inbox)
+    assert processed
+    assert listing.get("Versions", []) == []
+
+
+def test_each_letter_is_filed_once_in_the_dms(
+    stack: LocalStack, processed: list[dict[str, Any]]
+) -> None:
+    dms = stack.settings.buckets.dms
+    keys = [o["Key"] for o in stack.s3.list_objects_v2(Bucket=dms).get("Contents", [])]
+    done = [r for r in processed if r["status"] == "done"]
+    assert len([k for k in keys if k.endswith("/metadata.json")]) == len(done)
+    for record in done:
+        prefix = record["dms_ref"].removeprefix(f"s3://{dms}/")
+        meta = json.loads(
+            stack.s3.get_object(Bucket=dms, Key=f"{prefix}metadata.json")["Body"].read()
+        )
+        assert meta["letter_id"] == record["id"]
+        assert meta["department"] == record["department"]
+        pdf = stack.s3.get_object(Bucket=dms, Key=f"{prefix}letter.pdf")["Body"].read()
+        assert pdf.startswith(b"%PDF-")
+
+
+def test_each_letter_has_a_verified_package_with_the_original_bit_exact(
+    stack: LocalStack, processed: list[dict[str, Any]], post: tuple[Path, list[GroundTruth]]
+) -> None:
+    folder, _ = post
+    archive = stack.settings.buckets.archive
+    for record in (r for r in processed if r["status"] == "done"):
+        prefix = record["archive_key"]
+        manifest = stack.s3.get_object(Bucket=archive, Key=f"{prefix}manifest-sha512.txt")
+        entries = dict(
+            reversed(line.split("  ", 1)) for line in manifest["Body"].read().decode().splitlines()
+        )
+        original = next(path for path in entries if path.startswith("data/original."))
+        body = stack.s3.get_object(Bucket=archive, Key=prefix + original)["Body"].read()
+        assert hashlib.sha512(body).hexdigest() == entries[original]
+        assert hashlib.sha256(body).hexdigest() == record["sha256"]
+        assert body == (folder / record["source_key"]).read_bytes()
+        head = stack.s3.head_object(Bucket=archive, Key=prefix + original)
+        assert head.get("ObjectLockMode") == "COMPLIANCE"
+
+
+@pytest.mark.parametrize(("key", "words"), BAD_FILES.items())
+def test_bad_files_end_in_quarantine_with_a_reason(
+    stack: LocalStack, processed: list[dict[str, Any]], key: str, words: str
+) -> None:
+    (record,) = by_key(processed, key)
+    assert record["status"] == "quarantined"
+    assert words in record["quarantine_reason"]
+    quarantine = stack.settings.buckets.quarantine
+    reason = json.loads(
+        stack.s3.get_object(Bucket=quarantine, Key=f"{key}.reason.json")["Body"].read()
+    )
+    assert reason["letter_id"] == record["id"] and words in reason["reason"]
+    kept = stack.s3.get_object(Bucket=quarantine, Key=key)["Body"].read()
+    assert hashlib.sha256(kept).hexdigest() == record["sha256"]
+
+
+def test_the_same_file_dropped_twice_is_filed_once(
+    processed: list[dict[str, Any]], post: tuple[Path, list[GroundTruth]]
+) -> None:
+    _, letters = post
+    twice = by_key(processed, letters[0].name)
+    assert sorted(r["status"] for r in twice) == ["done", "duplicate"]
+    first = next(r for r in twice if r["status"] == "done")
+    second = next(r for r in twice if r["status"] == "duplicate")
+    assert second["duplicate_of"] == first["id"] and second["dms_ref"] is None
+    assert first["sha256"] == second["sha256"]
+
+
+def test_rerunning_a_finished_letter_changes_nothing(
+    stack: LocalStack, processed: list[dict[str, Any]]
+) -> None:
+    done = next(r for r in processed if r["status"] == "done")
+    buckets = stack.settings.buckets
+    before = {
+        b: stack.s3.list_object_versions(Bucket=b).get("Versions", [])
+        for b in (buckets.dms, buckets.archive)
+    }
+    events_before = json.loads(stack.postroom("records", "show", done["id"], "--json").stdout)
+    params = json.dumps(
+        {
+            "bucket": buckets.inbox,
+            "key": done["source_key"],
+            "version_id": version_of(stack, done["id"]),
+        }
+    )
+    run = stack.prefect(
+        "deployment", "run", "process-letter/process-letter", "--params", params, "--watch"
+    )
+    assert "Completed" in run.stdout, run.stdout + run.stderr
+    assert stack.export() == processed
+    after = {
+        b: stack.s3.list_object_versions(Bucket=b).get("Versions", [])
+        for b in (buckets.dms, buckets.archive)
+    }
+    assert after == before
+    events_after = json.loads(stack.postroom("records", "show", done["id"], "--json").stdout)
+    assert events_after == events_before
+
+
+def version_of(stack: LocalStack, letter_id: str) -> str:
+    """Return the inbox version id a letter was claimed for."""
+    with Session(stack.engine) as session:
+        return session.scalars(select(Letter.version_id).where(Letter.id == letter_id)).one()
