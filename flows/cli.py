@@ -151,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(settings, args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `postroom records export --jsonl | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         from flows.stack import StackError
 

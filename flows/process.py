@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
-from prefect.deployments import run_deployment
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows.stack import prefect_api_url
+from flows.sweep_inbox import sweep_inbox
 from schemas.db import engine_for
 from schemas.letter import SETTLED, SourceObject, State
 from schemas.records import Letter
@@ -24,7 +24,6 @@ from tasks.edges import Edges, edges_for
 from tasks.intake import letter_id_for
 from tasks.sweep import inbox_objects, run_name
 
-SWEEP = "sweep-inbox/sweep-inbox"
 FAILED_RUN_STATES = {"FAILED", "CRASHED", "CANCELLED"}
 
 
@@ -105,7 +104,9 @@ def process_inbox(settings: Settings, console: Console, *, timeout: float) -> in
         return 0
     tracked = [Tracked(source=s, letter_id=letter_id_for(s), run_name=run_name(s)) for s in sources]
     console.print(f"{len(tracked)} object(s) in the inbox; sweeping")
-    run_deployment(SWEEP, timeout=120)
+    # The sweep runs here, as a flow run of its own, rather than waiting for a worker to pick
+    # up the deployment; the letters' runs it starts are idempotent either way.
+    sweep_inbox()
     deadline = time.monotonic() + timeout
     with Progress(console=console, transient=True) as progress:
         bar = progress.add_task("processing letters", total=len(tracked))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import tempfile
+from typing import Any, cast
 
 from prefect import flow, unmapped
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.task_runners import ThreadPoolTaskRunner
-from tasks.classify import classify
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from schemas.letter import LetterOutcome, Limits, PageRange, SourceObject
 from schemas.settings import Settings
 from tasks.archive import archive
+from tasks.classify import classify
 from tasks.edges import edges_for
 from tasks.errors import PermanentError
 from tasks.intake import claim, intake
@@ -21,8 +23,13 @@ from tasks.record import outcome_of, record, release, settle_duplicate
 from tasks.report import publish_letter
 from tasks.route import route
 
+# Pages are read in parallel threads (tesseract is its own process); the ocr-pages limit, not the
+# pool size, bounds the CPU.
+# (Prefect's flow decorator types its runner parameter invariantly, hence the cast.)
+PAGE_RUNNER = cast("TaskRunner[PrefectFuture[Any]]", ThreadPoolTaskRunner(max_workers=16))
 
-@flow(name="process-letter", task_runner=ThreadPoolTaskRunner(max_workers=16), log_prints=True)
+
+@flow(name="process-letter", task_runner=PAGE_RUNNER)
 def process_letter(
     bucket: str,
     key: str,

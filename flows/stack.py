@@ -406,7 +406,10 @@ class Stack:
             "--name",
             f"postroom-{socket.gethostname()}-{os.getpid()}",
         ]
-        part = self.spawn("worker", argv, f"work pool {WORK_POOL}", self.child_env())
+        env = self.child_env()
+        # A letter dropped should start within seconds, not at the default 10 s poll.
+        env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "2")
+        part = self.spawn("worker", argv, f"work pool {WORK_POOL}", env)
         parts["worker"] = part
         self.save(parts)
         wait_for(self.worker_online, 60, part, "online")

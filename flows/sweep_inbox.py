@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from prefect import flow
 
 from schemas.settings import Settings
@@ -10,7 +12,12 @@ from tasks.report import publish_sweep
 from tasks.sweep import list_inbox, start_letter
 
 
-@flow(name="sweep-inbox")
+def sweep_run_name() -> str:
+    """Return a sweep's run name: when it ran."""
+    return f"sweep-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
+
+
+@flow(name="sweep-inbox", flow_run_name=sweep_run_name)
 def sweep_inbox(settle_seconds: float = 0.0) -> int:
     """Start a process-letter run for every complete inbox object that has none yet."""
     edges = edges_for(Settings())

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -38,6 +40,8 @@ def engine_for(url: str) -> Engine:
 
 def alembic_config(url: str) -> Config:
     """Return an Alembic configuration for the records database at ``url``."""
+    from alembic.config import Config  # only migrations need Alembic; flow runs skip its import
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -46,6 +50,8 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str) -> None:
     """Bring the records database at ``url`` to the newest schema."""
+    from alembic import command
+
     engine = engine_for(url)
     config = alembic_config(url)
     with engine.begin() as connection:
