@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from flows.samples import DOC_TYPES, GroundTruth, generate
 from schemas.export import export_schema
 from schemas.records import Letter
+from tasks.archive import parse_manifest
 from tests.conftest import LocalStack
 
 pytestmark = pytest.mark.slow
@@ -141,16 +142,18 @@ def test_each_letter_has_a_verified_package_with_the_original_bit_exact(
     for record in (r for r in processed if r["status"] == "done"):
         prefix = record["archive_key"]
         manifest = stack.s3.get_object(Bucket=archive, Key=f"{prefix}manifest-sha512.txt")
-        entries = dict(
-            reversed(line.split("  ", 1)) for line in manifest["Body"].read().decode().splitlines()
-        )
+        entries = parse_manifest(manifest["Body"].read().decode())
         original = next(path for path in entries if path.startswith("data/original."))
         body = stack.s3.get_object(Bucket=archive, Key=prefix + original)["Body"].read()
         assert hashlib.sha512(body).hexdigest() == entries[original]
         assert hashlib.sha256(body).hexdigest() == record["sha256"]
         assert body == (folder / record["source_key"]).read_bytes()
         head = stack.s3.head_object(Bucket=archive, Key=prefix + original)
-        assert head.get("ObjectLockMode") == "COMPLIANCE"
+        if record["doc_type"] == "werbung":  # retention 0 years: kept, but not locked
+            assert record["retain_until"] is None and "ObjectLockMode" not in head
+        else:
+            assert record["retain_until"] is not None
+            assert head.get("ObjectLockMode") == "COMPLIANCE"
 
 
 @pytest.mark.parametrize(("key", "words"), BAD_FILES.items())
