@@ -8,6 +8,7 @@ pool, the ``ocr-pages`` limit and the deployments, and records every PID it star
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -33,6 +34,24 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 WORK_POOL = "postroom"
 OCR_LIMIT = "ocr-pages"
 STATE_FILE = "stack.json"
+
+
+DEPLOYMENTS = ("sweep-inbox/sweep-inbox", "process-letter/process-letter")
+# What a deployment is made of: its file, the flows' signatures and the models of their parameters.
+DEPLOYMENT_SOURCES = (
+    "prefect.yaml",
+    "flows/process_letter.py",
+    "flows/sweep_inbox.py",
+    "schemas/letter.py",
+)
+
+
+def deployment_fingerprint(api_url: str) -> str:
+    """Return a digest of what `prefect deploy` registers, and where."""
+    digest = hashlib.sha256(api_url.encode())
+    for name in DEPLOYMENT_SOURCES:
+        digest.update((PROJECT_DIR / name).read_bytes())
+    return digest.hexdigest()
 
 
 class StackError(RuntimeError):
@@ -372,6 +391,24 @@ class Stack:
                 client.create_global_concurrency_limit(
                     GlobalConcurrencyLimitCreate(name=OCR_LIMIT, limit=slots)
                 )
+        self.deploy()
+
+    def deploy(self) -> None:
+        """Register prefect.yaml's deployments, unless the same ones are registered already."""
+        from prefect.client.orchestration import get_client
+        from prefect.exceptions import ObjectNotFound
+
+        marker = self.data_dir / "deployed.sha256"
+        fingerprint = deployment_fingerprint(self.api_url)
+        if marker.is_file() and marker.read_text() == fingerprint:
+            try:
+                with get_client(sync_client=True) as client:
+                    for name in DEPLOYMENTS:
+                        client.read_deployment_by_name(name)
+            except ObjectNotFound:
+                pass
+            else:
+                return
         prefect = str(Path(sys.executable).parent / "prefect")
         deployed = subprocess.run(
             [prefect, "--no-prompt", "deploy", "--all"],
@@ -385,6 +422,7 @@ class Stack:
             raise StackError(
                 f"prefect deploy failed:\n{deployed.stdout[-2000:]}{deployed.stderr[-2000:]}"
             )
+        marker.write_text(fingerprint)
 
     def start_worker(self, parts: dict[str, Part]) -> None:
         """Start a process worker on the postroom pool unless ours still runs."""
