@@ -8,6 +8,9 @@ SHELL := /bin/bash
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
+# Trust the system's CA store (which an organisation's TLS-inspecting proxy CA is added to).
+export UV_NATIVE_TLS := 1
+CA_BUNDLE := $(wildcard /etc/ssl/certs/ca-certificates.crt)
 export PYTHONDONTWRITEBYTECODE := 1
 
 APT_PACKAGES := tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd \
@@ -42,7 +45,7 @@ system-packages:
 
 $(UV):
 	python3 -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check $(if $(CA_BUNDLE),--cert $(CA_BUNDLE)) uv
 
 python-env: $(UV)
 	$(UV) sync --frozen --quiet --python python3
