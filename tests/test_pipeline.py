@@ -219,3 +219,15 @@ def version_of(stack: LocalStack, letter_id: str) -> str:
     """Return the inbox version id a letter was claimed for."""
     with Session(stack.engine) as session:
         return session.scalars(select(Letter.version_id).where(Letter.id == letter_id)).one()
+
+
+def test_records_list_and_show(stack: LocalStack, processed: list[dict[str, Any]]) -> None:
+    listed = json.loads(stack.postroom("records", "list", "--json", "--limit", "100").stdout)
+    assert {r["id"] for r in listed} == {r["id"] for r in processed}
+    done = next(r for r in processed if r["status"] == "done")
+    shown = json.loads(stack.postroom("records", "show", done["id"][:10], "--json").stdout)
+    steps = [event["step"] for event in shown["events"]]
+    assert steps[0] == "intake" and steps[-2:] == ["record", "release"]
+    assert {"ocr", "classify", "route", "archive"} <= set(steps)
+    table = stack.postroom("records", "show", done["id"]).stdout
+    assert done["source_key"] in table and "archive" in table
