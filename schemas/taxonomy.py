@@ -72,12 +72,16 @@ TypeName = Annotated[str, AfterValidator(_type_name)]
 
 
 class Rule(Frozen):
-    """One classification rule; matched rules add their weight to their type's score."""
+    """One classification rule; matched rules add their weight to their type's score.
+
+    A negative weight is counter-evidence (a reminder cites its invoice, so "Mahnung" counts
+    against `rechnung`); zero would be a rule that can never matter.
+    """
 
     kind: RuleKind
     words: tuple[NonEmpty, ...] = ()
     pattern: NonEmpty | None = None
-    weight: float = Field(default=1.0, gt=0)
+    weight: float = 1.0
     scope: Scope = "text"
     first_chars: int | None = Field(default=None, gt=0)
     threshold: float = Field(default=0.85, ge=0.5, le=1.0)
@@ -91,6 +95,14 @@ class Rule(Frozen):
                 re.compile(value)
             except re.error as exc:
                 raise ValueError(f"invalid regular expression: {exc}") from exc
+        return value
+
+    @field_validator("weight")
+    @classmethod
+    def _weight_matters(cls, value: float) -> float:
+        """Refuse a weight of zero, which no match could ever change."""
+        if value == 0:
+            raise ValueError("weight must not be 0 (negative weights are counter-evidence)")
         return value
 
     @model_validator(mode="after")

@@ -345,6 +345,78 @@ zusatzlich einen Gutschein uber 25 Euro fur unseren Online-Shop.
 Abbestellen jederzeit moglich.
 """
 
+RECHNUNG_MIT_MAHNGEBUEHR = """\
+Gebäudereinigung Sauer GmbH · Lange Straße 8 · 59494 Soest
+Rechnung Nr. 2026-0318
+Sehr geehrte Damen und Herren,
+für die Unterhaltsreinigung des Kreishauses im Februar 2026 berechnen wir Ihnen:
+Nettobetrag 2.400,00 €, zzgl. 19 % USt 456,00 €, Gesamtbetrag 2.856,00 €.
+Zahlbar innerhalb von 14 Tagen ohne Abzug. Bei Zahlungsverzug berechnen wir Mahngebühren
+von 5,00 € je Mahnstufe.
+"""
+
+MAHNUNG_ERINNERUNG = """\
+Elektro Vogt GmbH · Am Bahnhof 2 · 59494 Soest
+Rechnungsnummer: 2026-0412
+Erinnerung an unsere offene Rechnung
+Sehr geehrte Damen und Herren,
+für unsere Rechnung vom 02.02.2026 steht die Zahlung noch aus.
+Ursprünglicher Betrag:          1.204,50 €
+Bitte überweisen Sie den ausstehenden Betrag bis zum 20.03.2026.
+IBAN DE89 3704 0044 0532 0130 00
+"""
+
+ANTRAG_OHNE_WORT = """\
+Sehr geehrte Damen und Herren,
+mein Bewohnerparkausweis für die Zone B läuft am 30.04.2026 ab. Ich bitte um Verlängerung
+um ein weiteres Jahr. Die Gebühr überweise ich nach Erhalt des Bescheides.
+"""
+
+WIDERSPRUCH_MIT_ANTRAG = """\
+Rechtsanwältin Dr. Weber
+Ihr Az.: 50-WG-2026/88
+Sehr geehrte Damen und Herren,
+namens und in Vollmacht meiner Mandantin lege ich gegen den Bescheid vom 03.03.2026, mit
+dem ihr Antrag auf Wohngeld vom 10.01.2026, Az. 50-WG-2026/88, abgelehnt wurde, Widerspruch
+ein. Zugleich beantrage ich Akteneinsicht. Der Bescheid ist rechtswidrig, weil das
+Einkommen der Tochter doppelt angerechnet wurde.
+"""
+
+BESCHWERDE_OHNE_WORT = """\
+Betreff: Sperrmüll am Wanderparkplatz
+Sehr geehrte Damen und Herren,
+am Wanderparkplatz Eichholz wird seit Monaten immer wieder Sperrmüll abgeladen. Ich habe es
+zweimal gemeldet, passiert ist nichts. Ich erwarte, dass der Müll endlich beseitigt wird.
+"""
+
+BESCHWERDE_SACHSTAND = """\
+Sehr geehrte Damen und Herren,
+seit dem 10.09.2025 warte ich auf einen Bescheid über meinen Antrag auf Elterngeld. Auf
+meine Nachfragen wurde ich immer wieder vertröstet, eine Antwort habe ich bis heute nicht.
+So kann es nicht weitergehen; ich bitte Sie, sich der Sache anzunehmen.
+"""
+
+ANFRAGE_IFG_ANTRAG = """\
+Antrag auf Informationszugang nach dem Landestransparenzgesetz
+Sehr geehrte Damen und Herren,
+hiermit beantrage ich Zugang zu folgenden Informationen über die Wohngeldstelle:
+1. Wie viele Anträge auf Wohngeld waren am 31.12.2025 unerledigt?
+2. Wie viele Beschwerden über die Bearbeitungsdauer gab es 2025?
+3. Wie viele Widersprüche wurden eingelegt?
+"""
+
+WERBUNG_OHNE_RABATT = """\
+Bürowelt Krause KG
+Sinzbach, im Mai 2026
+Liebe Kundinnen und Kunden,
+überzeugen Sie sich von unserem neuen Sortiment an Ordnern und Archivboxen.
+- Kauf auf Rechnung für Behörden
+- Lieferung frei Haus
+Preise zzgl. MwSt. – Rufen Sie uns an, wir beraten Sie gerne!
+Sie möchten keine Werbung mehr erhalten? Eine kurze Nachricht genügt.
+Ihr Vertriebsteam
+"""
+
 SONSTIGES = """\
 Schützenverein Soest-Süd e.V.
 Sehr geehrter Herr Landrat,
@@ -360,9 +432,11 @@ Wir würden uns freuen, Sie begrüßen zu dürfen.
         (RECHNUNG_OCR, "rechnung", None, "Kämmerei"),
         (RECHNUNG_HANDWERK, "rechnung", None, "Kämmerei"),
         (RECHNUNG_KNAPP, "rechnung", None, "Kämmerei"),
+        (RECHNUNG_MIT_MAHNGEBUEHR, "rechnung", None, "Kämmerei"),
         (MAHNUNG_ERSTE, "mahnung", None, "Kämmerei"),
         (MAHNUNG_OCR, "mahnung", None, "Kämmerei"),
         (MAHNUNG_LETZTE, "mahnung", None, "Kämmerei"),
+        (MAHNUNG_ERINNERUNG, "mahnung", None, "Kämmerei"),
         (ANTRAG_WOHNGELD, "antrag", "Wohngeld", "Sozialamt"),
         (ANTRAG_WOHNGELD_OCR, "antrag", "Wohngeld", "Sozialamt"),
         (ANTRAG_BAU, "antrag", "Baugenehmigung", "Bauordnungsamt"),
@@ -372,12 +446,16 @@ Wir würden uns freuen, Sie begrüßen zu dürfen.
         (ANTRAG_PARK, "antrag", "Parkausweis", "Straßenverkehrsamt"),
         (ANTRAG_PARK_OCR, "antrag", "Parkausweis", "Straßenverkehrsamt"),
         (ANTRAG_SONST, "antrag", None, "Bürgerservice"),
+        (ANTRAG_OHNE_WORT, "antrag", "Parkausweis", "Straßenverkehrsamt"),
         (WIDERSPRUCH_BUERGER, "widerspruch", None, "Rechtsamt"),
         (WIDERSPRUCH_ANWALT, "widerspruch", None, "Rechtsamt"),
         (WIDERSPRUCH_OCR, "widerspruch", None, "Rechtsamt"),
+        (WIDERSPRUCH_MIT_ANTRAG, "widerspruch", None, "Rechtsamt"),
         (BESCHWERDE_STRASSE, "beschwerde", None, "Bürgerservice"),
         (BESCHWERDE_DIENST, "beschwerde", None, "Bürgerservice"),
         (BESCHWERDE_OCR, "beschwerde", None, "Bürgerservice"),
+        (BESCHWERDE_OHNE_WORT, "beschwerde", None, "Bürgerservice"),
+        (BESCHWERDE_SACHSTAND, "beschwerde", None, "Bürgerservice"),
         (BEWERBUNG_VFA, "bewerbung", None, "Personalamt"),
         (BEWERBUNG_OCR, "bewerbung", None, "Personalamt"),
         (GERICHT_VG, "gericht", None, "Rechtsamt"),
@@ -386,8 +464,10 @@ Wir würden uns freuen, Sie begrüßen zu dürfen.
         (ANFRAGE_IFG, "anfrage", None, "Pressestelle"),
         (ANFRAGE_PRESSE, "anfrage", None, "Pressestelle"),
         (ANFRAGE_UIG, "anfrage", None, "Pressestelle"),
+        (ANFRAGE_IFG_ANTRAG, "anfrage", None, "Pressestelle"),
         (WERBUNG_RABATT, "werbung", None, "Poststelle"),
         (WERBUNG_OCR, "werbung", None, "Poststelle"),
+        (WERBUNG_OHNE_RABATT, "werbung", None, "Poststelle"),
         (SONSTIGES, "sonstiges", None, "Poststelle"),
     ],
 )
