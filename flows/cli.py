@@ -4,6 +4,8 @@ postroom up | down | status           the local stack
 postroom drop FILE...                 upload files to the inbox, as a scanner would
 postroom process                      sweep now and wait until every letter is settled
 postroom records list|show|export     the records database
+postroom archive verify|get ID        check or download an archival package
+postroom audit [--sample N]           the fixity audit, now
 postroom samples OUT_DIR              generate sample letters (scans with ground truth)
 """
 
@@ -24,6 +26,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from rich.console import Console
 from rich.table import Table
+
+from flows.archive_commands import add_archive_commands, add_audit_command
 
 console = Console()
 errors = Console(stderr=True)
@@ -140,6 +144,8 @@ def parser() -> argparse.ArgumentParser:
     samples.add_argument("--seed", type=int, default=1)
     samples.add_argument("--format", default=None)
     samples.set_defaults(run=cmd_samples)
+    add_archive_commands(sub)
+    add_audit_command(sub)
     return root
 
 

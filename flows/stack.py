@@ -36,12 +36,17 @@ OCR_LIMIT = "ocr-pages"
 STATE_FILE = "stack.json"
 
 
-DEPLOYMENTS = ("sweep-inbox/sweep-inbox", "process-letter/process-letter")
+DEPLOYMENTS = (
+    "sweep-inbox/sweep-inbox",
+    "process-letter/process-letter",
+    "fixity-audit/fixity-audit",
+)
 # What a deployment is made of: its file, the flows' signatures and the models of their parameters.
 DEPLOYMENT_SOURCES = (
     "prefect.yaml",
     "flows/process_letter.py",
     "flows/sweep_inbox.py",
+    "flows/fixity_audit.py",
     "schemas/letter.py",
 )
 

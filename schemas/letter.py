@@ -168,12 +168,16 @@ class Classification(Frozen):
 
 
 class Filing(Frozen):
-    """Where the letter was filed in the DMS."""
+    """Where the letter was filed in the DMS, and the routing decision that sent it there."""
 
     department: str
-    dms_path: str
-    dms_ref: str
-    rule: str
+    dms_path: str  # <department>/<Aktenzeichen or ohne-az>/<letter id>/, segments slugged
+    dms_ref: str  # the DMS's reference: s3://… for the S3 DMS, what an HTTP DMS answered
+    rule: str  # the routing rule that chose the department, e.g. "antrag/Wohngeld → Sozialamt"
+    aktenzeichen: str | None = None  # the Akte filed into; None: the department's ohne-az folder
+    priority: Literal["normal", "high", "urgent"] = "normal"
+    received: dt.date | None = None  # Posteingangsdatum, from which the deadline counts
+    deadline: dt.date | None = None  # receipt + the type's deadline from the taxonomy
 
 
 class ArchivePackage(Frozen):

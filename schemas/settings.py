@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -77,6 +78,24 @@ class ArchiveSettings(BaseModel):
     )
 
 
+class DmsSettings(BaseModel):
+    """Where letters are filed: the S3 DMS (the dms bucket) or a DMS with an HTTP API."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["s3", "http"] = "s3"
+    url: str | None = Field(default=None, description="the HTTP DMS endpoint (kind http)")
+    token: SecretStr | None = Field(default=None, description="bearer token of the HTTP DMS")
+    timeout_seconds: float = Field(default=30, gt=0, description="per HTTP request")
+
+    @model_validator(mode="after")
+    def _http_needs_url(self) -> DmsSettings:
+        """Refuse an HTTP DMS without a URL."""
+        if self.kind == "http" and not self.url:
+            raise ValueError("POSTROOM_DMS__URL must be set when POSTROOM_DMS__KIND is http")
+        return self
+
+
 class StackSettings(BaseModel):
     """The local stack that `postroom up` runs."""
 
@@ -100,6 +119,7 @@ class Settings(BaseSettings):
     buckets: BucketSettings = BucketSettings()
     records: RecordsSettings = RecordsSettings()
     archive: ArchiveSettings = ArchiveSettings()
+    dms: DmsSettings = DmsSettings()
     stack: StackSettings = StackSettings()
 
     @model_validator(mode="after")

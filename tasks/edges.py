@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from schemas.db import engine_for
 from schemas.settings import Settings
 from schemas.taxonomy import Taxonomy, load_taxonomy
+from tasks.dms import DmsConnector, dms_connector
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -44,20 +45,23 @@ def s3_client(settings: Settings) -> S3Client:
 
 @dataclass(frozen=True)
 class Edges:
-    """The S3 client, the records database and the taxonomy a flow run works with."""
+    """The S3 client, the records database, the taxonomy and the DMS a flow run works with."""
 
     settings: Settings
     s3: S3Client
     engine: Engine
     taxonomy: Taxonomy
+    dms: DmsConnector
 
 
 @cache
 def edges_for(settings: Settings) -> Edges:
     """Return the process-wide edges for these settings."""
+    s3 = s3_client(settings)
     return Edges(
         settings=settings,
-        s3=s3_client(settings),
+        s3=s3,
         engine=engine_for(settings.records_url),
         taxonomy=load_taxonomy(),
+        dms=dms_connector(settings.dms, s3, settings.buckets.dms),
     )

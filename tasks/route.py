@@ -1,48 +1,147 @@
-"""The route step: department from the taxonomy, then filing into the DMS (idempotent per letter).
+"""The route step: the routing decision from the taxonomy, filing into the DMS, the routed event.
 
-The default DMS is the dms bucket laid out ``<department>/<Aktenzeichen or ohne-az>/<letter id>/``
-with the searchable PDF, the text and a metadata JSON; path segments are slugged, the real values
-are in the metadata.
+The taxonomy's routing facts decide where a letter goes (:func:`decide`): the department (by type,
+or by subject within a type), the DMS target (the Akte of a recognised Aktenzeichen, else the
+department's ``ohne-az`` folder), the priority and the deadline (receipt + the type's ISO 8601
+duration), with the rule that made the decision. The letter is filed through the DMS connector of
+``tasks/dms.py`` (idempotent per letter), the decision is recorded in the event log, and a Prefect
+event ``postroom.letter.routed`` lets automations notify the department.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
-import json
 import re
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
+from sqlalchemy import Engine
 
 from schemas.letter import Classification, Filing, Intake, OcrResult, State
+from schemas.taxonomy import Priority, Taxonomy
+from tasks.classify import betreff_lines
+from tasks.dms import DmsTarget
 from tasks.edges import Edges
-from tasks.errors import TransientError, retry_condition
-from tasks.record import advance
+from tasks.errors import retry_condition
+from tasks.record import advance, load_letter
 
-NO_AKTENZEICHEN = "ohne-az"
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
-
-
-def slug(value: str) -> str:
-    """Return a path segment for ``value``: umlauts folded, separators and spaces as hyphens."""
-    folded = value.translate(_FOLD)
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", folded).strip("-.")
-    return cleaned or "-"
+ROUTED_EVENT = "postroom.letter.routed"
+BETREFF_MAX = 250
+_DURATION = re.compile(
+    r"P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?"
+)
 
 
-def dms_prefix(department: str, aktenzeichen: str | None, letter_id: str) -> str:
-    """Return the DMS folder of a letter."""
-    folder = slug(aktenzeichen) if aktenzeichen else NO_AKTENZEICHEN
-    return f"{slug(department)}/{folder}/{letter_id}/"
+@dataclass(frozen=True)
+class Routing:
+    """A routing decision: where a letter goes, how urgent it is, and the rule that said so."""
+
+    doc_type: str
+    description: str  # the type's description, the Betreff of a letter without a subject line
+    department: str
+    rule: str
+    target: DmsTarget
+    priority: Priority
+    received: dt.date
+    deadline: dt.date | None
+
+    def filing(self, letter_id: str, dms_ref: str) -> Filing:
+        """Return the filing of this decision once the DMS has given its reference."""
+        return Filing(
+            department=self.department,
+            dms_path=self.target.prefix(letter_id),
+            dms_ref=dms_ref,
+            rule=self.rule,
+            aktenzeichen=self.target.aktenzeichen,
+            priority=self.priority,
+            received=self.received,
+            deadline=self.deadline,
+        )
+
+
+def add_duration(start: dt.datetime, duration: str) -> dt.datetime:
+    """Return ``start`` plus an ISO 8601 duration; months and years are calendar months.
+
+    A month from 31 January is the last day of February (the day is clamped to the month).
+    """
+    match = _DURATION.fullmatch(duration)
+    if match is None or duration == "P" or duration.endswith("T"):
+        raise ValueError(f"not an ISO 8601 duration: {duration!r}")
+    parts = {name: int(value or 0) for name, value in match.groupdict().items()}
+    month_index = start.month - 1 + parts["months"]
+    year = start.year + parts["years"] + month_index // 12
+    month = month_index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day) + dt.timedelta(
+        weeks=parts["weeks"],
+        days=parts["days"],
+        hours=parts["hours"],
+        minutes=parts["minutes"],
+        seconds=parts["seconds"],
+    )
+
+
+def decide(taxonomy: Taxonomy, classification: Classification, received: dt.datetime) -> Routing:
+    """Return where the taxonomy sends a classified letter received at ``received``."""
+    doc_type = taxonomy.doc_type(classification.doc_type)
+    department, rule = taxonomy.department_for(classification.doc_type, classification.subject)
+    deadline = add_duration(received, doc_type.deadline).date() if doc_type.deadline else None
+    return Routing(
+        doc_type=classification.doc_type,
+        description=doc_type.description,
+        department=department,
+        rule=rule,
+        target=DmsTarget(department, classification.fields.aktenzeichen),
+        priority=doc_type.priority,
+        received=received.date(),
+        deadline=deadline,
+    )
+
+
+def subject_line(text: str) -> str | None:
+    """Return the letter's own subject line (``Betreff:``), if it has one."""
+    first = next((line for line in betreff_lines(text).splitlines() if line.strip()), None)
+    if first is None:
+        return None
+    first = " ".join(first.split())
+    return first if len(first) <= BETREFF_MAX else first[: BETREFF_MAX - 1] + "…"
+
+
+def xdomea_dokument(classification: Classification, routing: Routing, text: str) -> dict[str, Any]:
+    """Return the metadata under the element names of xdomea's Dokument."""
+    fields = classification.fields
+    return {
+        "Betreff": subject_line(text) or routing.description,
+        "Kennzeichen": fields.aktenzeichen,
+        "Posteingangsdatum": routing.received.isoformat(),
+        "DatumDesSchreibens": fields.date.isoformat() if fields.date else None,
+        "Absender": fields.sender,
+        "Federfuehrung": routing.department,
+    }
 
 
 def metadata_document(
-    intake: Intake, ocr: OcrResult, classification: Classification, department: str, rule: str
+    intake: Intake,
+    ocr: OcrResult,
+    classification: Classification,
+    department: str,
+    rule: str,
+    *,
+    routing: Routing | None = None,
 ) -> dict[str, Any]:
-    """Return the letter's metadata as kept beside the PDF in the DMS and in the archive."""
+    """Return the letter's metadata as kept beside the PDF in the DMS and in the archive.
+
+    With ``routing`` it also holds the routing facts (Akte, priority, receipt, deadline) and the
+    ``xdomea`` object.
+    """
     source = intake.letter.source
-    return {
+    document: dict[str, Any] = {
         "letter_id": intake.letter.letter_id,
         "source": {"bucket": source.bucket, "key": source.key, "version_id": source.version_id},
         "batch": intake.letter.batch.model_dump() if intake.letter.batch else None,
@@ -61,70 +160,96 @@ def metadata_document(
         "fields": classification.fields.model_dump(mode="json"),
         "filed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+    if routing is not None:
+        document |= {
+            "aktenzeichen": routing.target.aktenzeichen,
+            "priority": routing.priority,
+            "received": routing.received.isoformat(),
+            "deadline": routing.deadline.isoformat() if routing.deadline else None,
+            "xdomea": xdomea_dokument(classification, routing, ocr.text),
+        }
+    return document
 
 
-def existing_filing(edges: Edges, prefix: str, letter_id: str) -> dict[str, Any] | None:
-    """Return the metadata of an earlier filing of this letter at ``prefix``, if there is one."""
-    bucket = edges.settings.buckets.dms
-    try:
-        body = edges.s3.get_object(Bucket=bucket, Key=f"{prefix}metadata.json")["Body"].read()
-    except edges.s3.exceptions.NoSuchKey:
-        return None
-    stored: dict[str, Any] = json.loads(body)
-    return stored if stored.get("letter_id") == letter_id else None
+def filing_detail(filing: Filing) -> dict[str, Any]:
+    """Return the routing decision as recorded in the letter's event log."""
+    return {
+        "department": filing.department,
+        "rule": filing.rule,
+        "dms_ref": filing.dms_ref,
+        "aktenzeichen": filing.aktenzeichen,
+        "priority": filing.priority,
+        "received": filing.received.isoformat() if filing.received else None,
+        "deadline": filing.deadline.isoformat() if filing.deadline else None,
+    }
 
 
-def put_verified(edges: Edges, bucket: str, key: str, body: bytes, content_type: str) -> None:
-    """Write an object and read its size back before trusting it."""
-    edges.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
-    stored = edges.s3.head_object(Bucket=bucket, Key=key)["ContentLength"]
-    if stored != len(body):
-        raise TransientError(f"s3://{bucket}/{key} holds {stored} bytes, expected {len(body)}")
+def record_filing(engine: Engine, letter_id: str, filing: Filing, actor: str) -> None:
+    """Mark the letter filed, with the routing decision in its event log."""
+    advance(
+        engine,
+        letter_id,
+        State.FILED,
+        step="route",
+        actor=actor,
+        detail=filing_detail(filing),
+        department=filing.department,
+        dms_ref=filing.dms_ref,
+    )
+
+
+def routed_event(letter_id: str, classification: Classification, filing: Filing) -> dict[str, Any]:
+    """Return the ``postroom.letter.routed`` event as keyword arguments of ``emit_event``.
+
+    The id is derived from the letter id, so a re-run's event is the same event: the Prefect
+    server stores it once and its triggers do not fire twice.
+    """
+    return {
+        "event": ROUTED_EVENT,
+        "resource": {
+            "prefect.resource.id": f"postroom.letter.{letter_id}",
+            "prefect.resource.name": f"letter {letter_id[:8]}",
+            "postroom.department": filing.department,
+            "postroom.doc-type": classification.doc_type,
+            "postroom.priority": filing.priority,
+        },
+        "payload": {
+            "letter_id": letter_id,
+            "doc_type": classification.doc_type,
+            "subject": classification.subject,
+            **filing_detail(filing),
+        },
+        "id": uuid.uuid5(uuid.NAMESPACE_URL, f"postroom:{ROUTED_EVENT}:{letter_id}"),
+    }
+
+
+def received_at(engine: Engine, letter_id: str) -> dt.datetime:
+    """Return when the letter was claimed (its receipt), timezone-aware in UTC."""
+    received = load_letter(engine, letter_id).received_at
+    return received if received.tzinfo else received.replace(tzinfo=dt.UTC)
 
 
 @task(
     retries=3,
-    retry_delay_seconds=[1, 5, 15],
+    retry_delay_seconds=[1, 2, 5],
     retry_condition_fn=retry_condition,
     cache_policy=NO_CACHE,
 )
 def route(
     edges: Edges, intake: Intake, ocr: OcrResult, classification: Classification, actor: str
 ) -> Filing:
-    """Choose the department and file the letter in the DMS, once."""
+    """Decide where the letter goes, file it in the DMS once, record and announce the decision."""
     letter_id = intake.letter.letter_id
-    department, rule = edges.taxonomy.department_for(
-        classification.doc_type, classification.subject
-    )
-    prefix = dms_prefix(department, classification.fields.aktenzeichen, letter_id)
-    bucket = edges.settings.buckets.dms
-    filing = Filing(
-        department=department, dms_path=prefix, dms_ref=f"s3://{bucket}/{prefix}", rule=rule
-    )
-    if existing_filing(edges, prefix, letter_id) is None:
+    routing = decide(edges.taxonomy, classification, received_at(edges.engine, letter_id))
+    dms_ref = edges.dms.find(letter_id, routing.target)
+    if dms_ref is None:
         system = edges.settings.buckets.system
         pdf = edges.s3.get_object(Bucket=system, Key=ocr.pdf_key)["Body"].read()
-        put_verified(edges, bucket, f"{prefix}letter.pdf", pdf, "application/pdf")
-        put_verified(
-            edges, bucket, f"{prefix}text.txt", ocr.text.encode(), "text/plain; charset=utf-8"
+        metadata = metadata_document(
+            intake, ocr, classification, routing.department, routing.rule, routing=routing
         )
-        metadata = metadata_document(intake, ocr, classification, department, rule)
-        # Written last: its presence marks a complete filing for a re-run.
-        put_verified(
-            edges,
-            bucket,
-            f"{prefix}metadata.json",
-            json.dumps(metadata, ensure_ascii=False, indent=2).encode(),
-            "application/json",
-        )
-    advance(
-        edges.engine,
-        letter_id,
-        State.FILED,
-        step="route",
-        actor=actor,
-        detail={"department": department, "rule": rule, "dms_ref": filing.dms_ref},
-        department=department,
-        dms_ref=filing.dms_ref,
-    )
+        dms_ref = edges.dms.file(letter_id, routing.target, pdf, ocr.text, metadata)
+    filing = routing.filing(letter_id, dms_ref)
+    record_filing(edges.engine, letter_id, filing, actor)
+    emit_event(**routed_event(letter_id, classification, filing))
     return filing
