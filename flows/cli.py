@@ -6,6 +6,7 @@ postroom process                      sweep now and wait until every letter is s
 postroom records list|show|export     the records database
 postroom archive verify|get ID        check or download an archival package
 postroom audit [--sample N]           the fixity audit, now
+postroom disposal list|decide         records whose retention ended, and the archivist's decision
 postroom samples OUT_DIR              generate sample letters (scans with ground truth)
 """
 
@@ -28,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.archive_commands import add_archive_commands, add_audit_command
+from flows.disposal_commands import add_disposal_commands
 
 console = Console()
 errors = Console(stderr=True)
@@ -146,6 +148,7 @@ def parser() -> argparse.ArgumentParser:
     samples.set_defaults(run=cmd_samples)
     add_archive_commands(sub)
     add_audit_command(sub)
+    add_disposal_commands(sub)
     return root
 
 

@@ -40,6 +40,7 @@ DEPLOYMENTS = (
     "sweep-inbox/sweep-inbox",
     "process-letter/process-letter",
     "fixity-audit/fixity-audit",
+    "disposal-offer/disposal-offer",
 )
 # What a deployment is made of: its file, the flows' signatures and the models of their parameters.
 DEPLOYMENT_SOURCES = (
@@ -47,6 +48,7 @@ DEPLOYMENT_SOURCES = (
     "flows/process_letter.py",
     "flows/sweep_inbox.py",
     "flows/fixity_audit.py",
+    "flows/disposal_offer.py",
     "schemas/letter.py",
 )
 

@@ -1,16 +1,25 @@
 """The records database: SQLAlchemy 2 tables, migrated by Alembic (``schemas/migrations``).
 
 ``letters`` holds one row per letter (claimed by intake before any side effect, keyed by the
-deterministic letter id); ``events`` is the append-only log of every step.
+deterministic letter id); ``events`` is the append-only log of every step; ``disposals`` holds the
+archivist's decision on a letter whose retention has ended (at most one per letter).
+
+A destroyed letter keeps its ``letters`` row as a tombstone: id, SHA-256, type, department, receipt
+and retention dates and the letter date (``fields.date``) stay; its text, reasons, the personal
+fields and the references to the deleted DMS copy and package are cleared; the decision (who, when,
+why) is its ``disposals`` row. The frozen models at the end are what the disposal offer hands
+between tasks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -22,6 +31,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from schemas.letter import Frozen
 
 
 def utcnow() -> dt.datetime:
@@ -86,3 +97,70 @@ class Event(Base):
     status: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str] = mapped_column(String(128))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Decision(StrEnum):
+    """The archivist's decision on a letter whose retention has ended."""
+
+    ARCHIVE = "archive"  # hand the package to the permanent archive; keep everything
+    DESTROY = "destroy"  # delete DMS copy, package and text; keep a tombstone
+
+
+class Disposal(Base):
+    """The archivist's decision on one letter, and when it was carried out.
+
+    The row is written before anything is exported or deleted (nothing is deleted without it);
+    ``completed_at`` is set once the decision has been carried out, so an interrupted one can be
+    resumed. For ``archive``, ``transfer_ref`` and ``transfer_sha256`` name the exported zip.
+    """
+
+    __tablename__ = "disposals"
+    __table_args__ = (
+        UniqueConstraint("letter_id", name="uq_disposals_letter_id"),
+        CheckConstraint("decision IN ('archive', 'destroy')", name="ck_disposals_decision"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    letter_id: Mapped[str] = mapped_column(ForeignKey("letters.id"))
+    decision: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str] = mapped_column(String(128))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+    retain_until: Mapped[dt.date | None] = mapped_column(Date)  # as it stood at the decision
+    transfer_ref: Mapped[str | None] = mapped_column(Text)
+    transfer_sha256: Mapped[str | None] = mapped_column(String(64))
+    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OfferItem(Frozen):
+    """One record offered for disposal: what the archivist needs to assess it."""
+
+    letter_id: str
+    received_at: dt.datetime
+    letter_date: dt.date | None = None
+    doc_type: str | None = None
+    subject: str | None = None
+    aktenzeichen: str | None = None
+    department: str | None = None
+    retain_until: dt.date
+
+
+class OfferFiles(Frozen):
+    """Where a disposal offer was stored in the system bucket."""
+
+    csv_key: str
+    xml_key: str | None  # None for an empty offer: an Anbieteverzeichnis needs a Schriftgutobjekt
+    count: int
+
+
+class DisposalOutcome(Frozen):
+    """What carrying out a decision did."""
+
+    letter_id: str
+    decision: Decision
+    decided_by: str
+    decided_at: dt.datetime
+    transfer_ref: str | None = None
+    transfer_sha256: str | None = None
+    with_mets: bool = False
+    deleted_objects: int = 0
