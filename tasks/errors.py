@@ -1,13 +1,15 @@
 """postroom's one exception tree; each class says whether a retry can help.
 
     PostroomError
-    ├── TransientError            retryable: network, S3 5xx, a locked database
-    └── PermanentError            not retryable: the letter goes to quarantine
-        ├── EmptyFileError        zero bytes
-        ├── UnsupportedTypeError  content is not PDF, TIFF, JPEG or PNG
-        ├── CorruptFileError      truncated or unreadable
-        ├── EncryptedFileError    a password-protected PDF
-        └── LimitExceededError    too many pages or pixels, too large
+    ├── TransientError            retryable: network, S3 5xx, a locked database, a DMS 5xx
+    ├── PermanentError            not retryable: the letter goes to quarantine
+    │   ├── EmptyFileError        zero bytes
+    │   ├── UnsupportedTypeError  content is not PDF, TIFF, JPEG or PNG
+    │   ├── CorruptFileError      truncated or unreadable
+    │   ├── EncryptedFileError    a password-protected PDF
+    │   ├── LimitExceededError    too many pages or pixels, too large
+    │   └── DmsRejectedError      the HTTP DMS refused the letter (tasks/dms.py)
+    └── DisposalRefusedError      a disposal decision that may not be carried out (tasks/dispose.py)
 
 A permanent error names the letter, the step and what an operator can do; `retry_condition` is the
 single place that reads the policy, for every task's ``retry_condition_fn``.
