@@ -89,6 +89,8 @@ def cmd_drop(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_process(settings: Settings, args: argparse.Namespace) -> int:
     """Sweep the inbox now and wait until every letter found is settled or in review."""
+    # The sweep's run logs go to the Prefect UI; this terminal shows the summary (and warnings).
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     from flows.process import process_inbox
 
     return process_inbox(settings, console, timeout=args.timeout)

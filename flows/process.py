@@ -83,6 +83,8 @@ def summary(settings: Settings, tracked: list[Tracked]) -> Table:
         status = item.status
         if row is not None and row.quarantine_reason:
             status = f"{status}: {row.quarantine_reason}"
+        elif row is not None and row.duplicate_of:
+            status = f"{status} of {row.duplicate_of[:8]}"
         elif item.run_state in FAILED_RUN_STATES and status not in {s.value for s in SETTLED}:
             status = f"run {item.run_state.lower()}"
         table.add_row(
