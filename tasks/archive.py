@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from schemas.letter import (
@@ -43,7 +41,7 @@ from schemas.letter import (
     State,
 )
 from tasks.edges import Edges
-from tasks.errors import TransientError, retry_condition
+from tasks.errors import TransientError, io_task
 from tasks.mets import METS_FILE, mets_document, original_name, provenance_for
 from tasks.record import advance
 from tasks.route import metadata_document
@@ -434,12 +432,7 @@ def run_languages() -> str | None:
     return value if isinstance(value, str) else None
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=[1, 5, 15],
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-)
+@io_task()
 def archive(
     edges: Edges,
     intake: Intake,

@@ -24,7 +24,7 @@ from schemas.letter import Frozen, State
 from schemas.records import Event, Letter
 from tasks.archive import PackageCheck, verify_package
 from tasks.edges import Edges
-from tasks.errors import retry_condition
+from tasks.errors import io_task, retry_condition
 from tasks.record import advance, load_letter
 
 FIXITY_FAILED = "postroom.archive.fixity-failed"
@@ -153,12 +153,7 @@ def emit_fixity_failed(edges: Edges, result: AuditResult) -> None:
     )
 
 
-@task(
-    retries=2,
-    retry_delay_seconds=[5, 30],
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-)
+@io_task(delays=(5, 30))
 def select_packages(edges: Edges, sample: int | None) -> list[AuditTarget]:
     """Read the packages due for an audit from the records database."""
     return due_packages(edges.engine, sample)

@@ -76,7 +76,7 @@ from schemas.records import (
 )
 from tasks.archive import TAG_MANIFEST, parse_manifest
 from tasks.edges import Edges
-from tasks.errors import PostroomError, retry_condition
+from tasks.errors import PostroomError, io_task
 from tasks.record import advance, delete_work_files, load_letter
 
 if TYPE_CHECKING:
@@ -315,23 +315,13 @@ def offer_keys(as_of: dt.date, process_id: str) -> tuple[str, str]:
     return f"{folder}offer.csv", f"{folder}{process_id}_{OFFER_MESSAGE}.xml"
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=[1, 5, 15],
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-)
+@io_task()
 def list_offer(edges: Edges, as_of: dt.date) -> tuple[OfferItem, ...]:
     """Read the letters whose retention ended before ``as_of`` and that await a decision."""
     return offer_items(edges.engine, as_of)
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=[1, 5, 15],
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-)
+@io_task()
 def store_offer(
     edges: Edges, items: tuple[OfferItem, ...], as_of: dt.date, recipient: str
 ) -> OfferFiles:

@@ -17,10 +17,16 @@ single place that reads the policy, for every task's ``retry_condition_fn``.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import OperationalError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class PostroomError(Exception):
@@ -88,3 +94,17 @@ def retry_condition(_task: Any, _task_run: Any, state: Any) -> bool:
     except Exception as exc:  # the state's own exception, re-raised by Prefect
         return is_retryable(exc)
     return False
+
+
+def io_task(*, delays: Sequence[float] = (1, 5, 15)) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """Make an I/O step a Prefect task, retried with these delays when its error is retryable."""
+
+    def decorate(fn: Callable[P, R]) -> Task[P, R]:
+        return task(
+            retries=len(delays),
+            retry_delay_seconds=list(delays),
+            retry_condition_fn=retry_condition,
+            cache_policy=NO_CACHE,
+        )(fn)
+
+    return decorate

@@ -11,8 +11,6 @@ import io
 from pathlib import Path, PurePosixPath
 
 from PIL import Image
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
@@ -25,7 +23,7 @@ from tasks.errors import (
     LimitExceededError,
     PermanentError,
     UnsupportedTypeError,
-    retry_condition,
+    io_task,
 )
 from tasks.record import advance, claim_letter, first_with_sha256
 
@@ -142,23 +140,13 @@ def _count_image_pages(data: bytes, max_pages: int, max_pixels: int) -> int:
     return int(frames)
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=[1, 5, 15],
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-)
+@io_task()
 def claim(edges: Edges, source: SourceObject, batch: PageRange | None, actor: str) -> LetterRef:
     """Claim the letter's deterministic id before any side effect."""
     return claim_letter(edges.engine, letter_id_for(source, batch), source, batch, actor)
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=[1, 5, 15],
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-)
+@io_task()
 def intake(edges: Edges, letter: LetterRef, workdir: str, limits: Limits, actor: str) -> Intake:
     """Fetch the object, fingerprint and inspect it, and check for an earlier identical letter."""
     source = letter.source

@@ -25,7 +25,7 @@ from pytesseract.pytesseract import run_tesseract
 
 from schemas.letter import Intake, MediaType, OcrResult, PageImage, PageText, State
 from tasks.edges import Edges
-from tasks.errors import CorruptFileError, retry_condition
+from tasks.errors import CorruptFileError, io_task
 from tasks.record import advance
 
 # OpenMP threads inside one tesseract make it about twice as slow on two cores; pages run in
@@ -197,12 +197,7 @@ def ocr_page(page: PageImage, languages: str, timeout: int) -> PageText:
             ) from exc
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=[1, 5, 15],
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-)
+@io_task()
 def assemble(edges: Edges, intake: Intake, pages: list[PageText], actor: str) -> OcrResult:
     """Build the searchable PDF and keep it, with the text, in the system bucket."""
     letter_id = intake.letter.letter_id

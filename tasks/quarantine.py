@@ -10,12 +10,10 @@ import datetime as dt
 import json
 
 from botocore.exceptions import ClientError
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from schemas.letter import LetterOutcome, LetterRef, State
 from tasks.edges import Edges
-from tasks.errors import PermanentError, TransientError, retry_condition
+from tasks.errors import PermanentError, TransientError, io_task
 from tasks.record import advance, outcome_of
 
 
@@ -62,12 +60,7 @@ def move_to_quarantine(edges: Edges, letter: LetterRef, error: PermanentError) -
     return f"s3://{target}/{source.key}"
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=[1, 5, 15],
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-)
+@io_task()
 def quarantine(edges: Edges, letter: LetterRef, error: PermanentError, actor: str) -> LetterOutcome:
     """Move a permanently failed letter to quarantine and record why."""
     where = move_to_quarantine(edges, letter, error)

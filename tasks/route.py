@@ -17,8 +17,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 from sqlalchemy import Engine
 
@@ -27,7 +25,7 @@ from schemas.taxonomy import Priority, Taxonomy
 from tasks.classify import betreff_lines
 from tasks.dms import DmsTarget
 from tasks.edges import Edges
-from tasks.errors import retry_condition
+from tasks.errors import io_task
 from tasks.record import advance, load_letter
 
 ROUTED_EVENT = "postroom.letter.routed"
@@ -229,12 +227,7 @@ def received_at(engine: Engine, letter_id: str) -> dt.datetime:
     return received if received.tzinfo else received.replace(tzinfo=dt.UTC)
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=[1, 2, 5],
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-)
+@io_task(delays=(1, 2, 5))
 def route(
     edges: Edges, intake: Intake, ocr: OcrResult, classification: Classification, actor: str
 ) -> Filing:

@@ -14,7 +14,7 @@ from prefect.deployments import run_deployment
 
 from schemas.letter import SourceObject
 from tasks.edges import Edges
-from tasks.errors import retry_condition
+from tasks.errors import io_task
 from tasks.intake import is_temporary, letter_id_for
 
 PROCESS_LETTER = "process-letter/process-letter"
@@ -63,12 +63,7 @@ class Started:
         }
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=[1, 5, 15],
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-)
+@io_task()
 def list_inbox(edges: Edges, settle_seconds: float) -> list[SourceObject]:
     """List the inbox objects that are ready for processing."""
     return inbox_objects(edges, settle_seconds, dt.datetime.now(dt.UTC))
