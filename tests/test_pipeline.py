@@ -156,11 +156,8 @@ def test_each_letter_has_a_verified_package_with_the_original_bit_exact(
         assert hashlib.sha256(body).hexdigest() == record["sha256"]
         assert body == (folder / record["source_key"]).read_bytes()
         head = stack.s3.head_object(Bucket=archive, Key=prefix + original)
-        if record["doc_type"] == "werbung":  # retention 0 years: kept, but not locked
-            assert record["retain_until"] is None and "ObjectLockMode" not in head
-        else:
-            assert record["retain_until"] is not None
-            assert head.get("ObjectLockMode") == "COMPLIANCE"
+        assert record["retain_until"] is not None
+        assert head.get("ObjectLockMode") == "COMPLIANCE"
 
 
 @pytest.mark.parametrize(("key", "words"), BAD_FILES.items())
