@@ -65,8 +65,17 @@ class Limits(Frozen):
 
     max_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
     max_pages: int = Field(default=500, ge=1)
-    max_pixels: int = Field(default=200_000_000, ge=1, description="per page, before decoding")
-    page_timeout_seconds: int = Field(default=180, ge=1, description="OCR time per page")
+    max_pixels: int = Field(
+        default=200_000_000,
+        ge=1,
+        description="per page, read from the header before decoding: an image file's frame, an "
+        "image inside a PDF, or a PDF page rendered at 300 dpi",
+    )
+    page_timeout_seconds: int = Field(
+        default=180,
+        ge=1,
+        description="tesseract time per page; a page over it is marked unreadable for review",
+    )
 
 
 class SourceObject(Frozen):
@@ -105,14 +114,21 @@ class Intake(Frozen):
     duplicate_of: str | None = None
 
 
+# A rectangle in PDF user space: left, bottom, right, top.
+Box = tuple[float, float, float, float]
+
+
 class PageImage(Frozen):
     """One page prepared for OCR: a local file valid within the OCR step of one flow run."""
 
     letter_id: str
     number: int
-    path: str
+    path: str  # the image tesseract reads; "" for a page with a text layer or an unreadable one
     dpi: int
+    workdir: str = ""  # where tesseract's outputs for this page go
     text_layer: str | None = None  # the page's own text, when it has a usable one
+    box: Box | None = None  # where the image lies on its PDF page; None: the whole page
+    unreadable: str | None = None  # why the page could not be decoded
 
 
 class PageText(Frozen):
@@ -123,6 +139,12 @@ class PageText(Frozen):
     confidence: float  # mean word confidence, 0-100; 100 for a born-digital text layer
     source: Literal["ocr", "text-layer"]
     layer_pdf: str | None = None  # local path of the invisible text-only page from tesseract
+    alto: str | None = None  # local path of tesseract's ALTO XML for the page
+    alto_key: str | None = None  # the ALTO XML in the system bucket, once assemble kept it
+    rotation: Literal[0, 90, 180, 270] = 0  # clockwise turn that shows the page upright
+    skew: float = 0.0  # degrees counter-clockwise the upright image was straightened for reading
+    box: Box | None = None  # where the page image lies on its PDF page; None: the whole page
+    unreadable: str | None = None  # why OCR has no text for the page (undecodable, timed out)
 
 
 class OcrResult(Frozen):
@@ -132,6 +154,8 @@ class OcrResult(Frozen):
     pages: tuple[PageText, ...]
     pdf_key: str  # searchable PDF in the system bucket
     text_key: str  # plain text (pages joined by form feed) in the system bucket
+    # Why the searchable PDF does not claim PDF/A-2b; empty when it does.
+    pdfa_problems: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -142,6 +166,21 @@ class OcrResult(Frozen):
     def mean_confidence(self) -> float:
         """Return the mean page confidence."""
         return sum(p.confidence for p in self.pages) / len(self.pages) if self.pages else 0.0
+
+    @property
+    def unreadable_pages(self) -> tuple[int, ...]:
+        """Return the numbers of the pages OCR could not read (the letter needs a person)."""
+        return tuple(p.number for p in self.pages if p.unreadable is not None)
+
+    @property
+    def needs_review(self) -> bool:
+        """Return whether a person must look at the letter because a page could not be read."""
+        return bool(self.unreadable_pages)
+
+    @property
+    def alto_keys(self) -> tuple[str, ...]:
+        """Return the system-bucket keys of the pages' ALTO XML, in page order."""
+        return tuple(p.alto_key for p in self.pages if p.alto_key is not None)
 
 
 class Fields(Frozen):

@@ -405,8 +405,9 @@ def package_exists(edges: Edges, prefix: str) -> bool:
 def payload_files(
     edges: Edges, intake: Intake, ocr: OcrResult, metadata: dict[str, object]
 ) -> dict[str, bytes]:
-    """Collect the package payload: original bit-exact, searchable PDF, texts, metadata."""
-    pdf = edges.s3.get_object(Bucket=edges.settings.buckets.system, Key=ocr.pdf_key)["Body"].read()
+    """Collect the package payload: original bit-exact, searchable PDF, texts, ALTO, metadata."""
+    system = edges.settings.buckets.system
+    pdf = edges.s3.get_object(Bucket=system, Key=ocr.pdf_key)["Body"].read()
     files = {
         original_name(intake): Path(intake.local_path).read_bytes(),
         "searchable.pdf": pdf,
@@ -415,6 +416,9 @@ def payload_files(
     }
     for page in ocr.pages:
         files[f"pages/page-{page.number:04d}.txt"] = page.text.encode()
+        if page.alto_key is not None:
+            alto = edges.s3.get_object(Bucket=system, Key=page.alto_key)["Body"].read()
+            files[f"pages/page-{page.number:04d}.alto.xml"] = alto
     return files
 
 

@@ -2,17 +2,24 @@
 
 Nothing is trusted from the file name: the type is read from the bytes, and the file is opened once
 here so that a corrupt, encrypted, empty or oversized file is refused before any other step runs.
+
+Sizes are checked from the headers before anything is decoded, against ``Limits.max_pixels`` (not
+Pillow's own fixed guard, which tasks/pages.py switches off): an image file's every frame, every
+image a PDF page draws, and every PDF page as it would be rendered for OCR. A multi-page image file
+of which some but not all frames decode goes on; the OCR step marks the bad pages unreadable.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from PIL import Image
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from pypdf.errors import PdfReadError
+from pypdf.generic import DictionaryObject, PdfObject
 
 from schemas.letter import Intake, LetterRef, Limits, MediaType, PageRange, SourceObject, State
 from tasks.edges import Edges
@@ -25,10 +32,13 @@ from tasks.errors import (
     UnsupportedTypeError,
     io_task,
 )
+from tasks.pages import RENDER_DPI
 from tasks.record import advance, claim_letter, first_with_sha256
 
 # Keys a scanner or uploader uses while a file is still being written.
 TEMPORARY_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".uploading")
+# Form XObjects nest; images deeper than this are not looked for (nor drawn by scanners).
+MAX_FORM_DEPTH = 8
 
 
 def letter_id_for(source: SourceObject, batch: PageRange | None = None) -> str:
@@ -87,11 +97,11 @@ def check_type(name: str, data: bytes) -> MediaType:
 def count_pages(media_type: MediaType, data: bytes, max_pages: int, max_pixels: int) -> int:
     """Open the file, check it against the limits and return its page count."""
     if media_type is MediaType.PDF:
-        return _count_pdf_pages(data, max_pages)
+        return _count_pdf_pages(data, max_pages, max_pixels)
     return _count_image_pages(data, max_pages, max_pixels)
 
 
-def _count_pdf_pages(data: bytes, max_pages: int) -> int:
+def _count_pdf_pages(data: bytes, max_pages: int, max_pixels: int) -> int:
     """Return a PDF's page count; refuse encrypted, truncated and oversized files."""
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
@@ -110,34 +120,104 @@ def _count_pdf_pages(data: bytes, max_pages: int) -> int:
         raise CorruptFileError("the PDF is truncated (no end-of-file marker): upload it again")
     if pages > max_pages:
         raise LimitExceededError(f"the PDF has {pages} pages, more than the limit of {max_pages}")
+    try:
+        for number, page in enumerate(reader.pages, 1):
+            _check_pdf_page_pixels(number, page, max_pixels)
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise CorruptFileError(f"the PDF's pages cannot be read ({exc})") from exc
     return pages
 
 
+def _check_pdf_page_pixels(number: int, page: PageObject, max_pixels: int) -> None:
+    """Refuse a page whose rendering at 300 dpi, or any image on it, exceeds the pixel limit."""
+    width = float(page.cropbox.width) * RENDER_DPI / 72
+    height = float(page.cropbox.height) * RENDER_DPI / 72
+    if width * height > max_pixels:
+        raise LimitExceededError(
+            f"page {number} is {width:,.0f} × {height:,.0f} pixels at {RENDER_DPI} dpi, more "
+            f"than the limit of {max_pixels:,} pixels"
+        )
+    for image_width, image_height in _image_sizes(page.get("/Resources")):
+        if image_width * image_height > max_pixels:
+            raise LimitExceededError(
+                f"page {number} holds an image of {image_width:,} × {image_height:,} pixels, "
+                f"more than the limit of {max_pixels:,} pixels"
+            )
+
+
+def _image_sizes(resources: object, depth: int = 0) -> Iterator[tuple[int, int]]:
+    """Yield the declared size of every image a page's resources (and their forms) draw."""
+    resources = resources.get_object() if isinstance(resources, PdfObject) else resources
+    xobjects = resources.get("/XObject") if isinstance(resources, DictionaryObject) else None
+    xobjects = xobjects.get_object() if xobjects is not None else None
+    if not isinstance(xobjects, DictionaryObject) or depth > MAX_FORM_DEPTH:
+        return
+    for value in xobjects.values():
+        xobject = value.get_object()
+        if not isinstance(xobject, DictionaryObject):
+            continue
+        if xobject.get("/Subtype") == "/Image":
+            yield int(xobject.get("/Width", 0)), int(xobject.get("/Height", 0))
+        elif xobject.get("/Subtype") == "/Form":
+            yield from _image_sizes(xobject.get("/Resources"), depth + 1)
+
+
 def _count_image_pages(data: bytes, max_pages: int, max_pixels: int) -> int:
-    """Return an image file's frame count; refuse decompression bombs and truncated files."""
+    """Return an image file's frame count; refuse bombs from the header, then undecodable files.
+
+    Every frame's size is read from its header and checked before any frame is decoded. A file
+    is refused when no frame decodes; a multi-page file with some bad frames goes on, and the OCR
+    step marks those pages unreadable. Pillow raises a zoo of exception types on a damaged file
+    (OSError, SyntaxError, TypeError, struct.error, …), so any error while parsing it counts.
+    """
     try:
         with Image.open(io.BytesIO(data)) as image:
-            frames = getattr(image, "n_frames", 1)
-            if frames > max_pages:
-                raise LimitExceededError(
-                    f"the image has {frames} pages, more than the limit of {max_pages}"
-                )
-            for index in range(frames):
-                image.seek(index)
-                width, height = image.size
+            sizes = _frame_sizes(image, max_pages)
+            for index, (width, height) in enumerate(sizes):
                 if width * height > max_pixels:
                     raise LimitExceededError(
                         f"page {index + 1} is {width} × {height} pixels, more than the limit of "
                         f"{max_pixels:,} pixels"
                     )
-                image.load()
-    except LimitExceededError:
+            problems = _undecodable_frames(image, len(sizes))
+    except PermanentError:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Exception as exc:  # see the docstring: a damaged image file
         raise CorruptFileError(
-            f"the image cannot be decoded ({exc}); it is probably truncated: scan it again"
+            f"the image cannot be decoded ({type(exc).__name__}: {exc}); it is probably "
+            "truncated: scan it again"
         ) from exc
-    return int(frames)
+    if len(problems) == len(sizes):
+        raise CorruptFileError(
+            f"the image cannot be decoded ({problems[0]}); it is probably truncated: scan it again"
+        )
+    return len(sizes)
+
+
+def _frame_sizes(image: Image.Image, max_pages: int) -> list[tuple[int, int]]:
+    """Return every frame's size from the headers, without decoding; refuse too many frames."""
+    frames = int(getattr(image, "n_frames", 1))
+    if frames > max_pages:
+        raise LimitExceededError(
+            f"the image has {frames} pages, more than the limit of {max_pages}"
+        )
+    sizes = []
+    for index in range(frames):
+        image.seek(index)
+        sizes.append(image.size)
+    return sizes
+
+
+def _undecodable_frames(image: Image.Image, frames: int) -> list[str]:
+    """Decode every frame; return why each frame that cannot be decoded fails."""
+    problems = []
+    for index in range(frames):
+        try:
+            image.seek(index)
+            image.load()
+        except Exception as exc:  # a damaged frame, whatever Pillow calls it
+            problems.append(f"page {index + 1}: {type(exc).__name__}: {exc}")
+    return problems
 
 
 @io_task()
