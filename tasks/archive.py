@@ -7,7 +7,7 @@ The tag manifest is written last, so its presence marks a complete package for a
     <letter id>/bagit.txt, bag-info.txt, manifest-sha512.txt, tagmanifest-sha512.txt
     <letter id>/data/original.<pdf|tif|jpg|png>  the scan, bit-exact
                      searchable.pdf             the original pages with an invisible text layer
-                     text.txt, pages/page-NNNN.txt
+                     text.txt, pages/page-NNNN.txt, pages/page-NNNN.alto.xml
                      metadata.json              the metadata kept in the DMS too
                      mets.xml                   METS 1.12 with PREMIS 3: the package itself
 

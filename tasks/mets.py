@@ -640,14 +640,18 @@ def _struct_map(
             letter, _m("div"), attrs={"TYPE": file_group(path), "LABEL": path, "ORDER": str(order)}
         )
         _add(part, _m("fptr"), attrs={"FILEID": _xml_id("file", path)})
-    pages = [p for p in sorted(files) if p.startswith("pages/")]
-    if pages:
+    by_page: dict[str, list[str]] = {}
+    for path in sorted(p for p in files if p.startswith("pages/")):
+        # pages/page-0001.txt and pages/page-0001.alto.xml are the same page
+        by_page.setdefault(path.removeprefix("pages/").split(".", 1)[0], []).append(path)
+    if by_page:
         text = _add(letter, _m("div"), attrs={"TYPE": "pages", "LABEL": "text per page"})
-        for number, path in enumerate(pages, start=1):
+        for number, (name, paths) in enumerate(sorted(by_page.items()), start=1):
             page = _add(
-                text, _m("div"), attrs={"TYPE": "page", "ORDER": str(number), "LABEL": path}
+                text, _m("div"), attrs={"TYPE": "page", "ORDER": str(number), "LABEL": name}
             )
-            _add(page, _m("fptr"), attrs={"FILEID": _xml_id("file", path)})
+            for path in paths:
+                _add(page, _m("fptr"), attrs={"FILEID": _xml_id("file", path)})
 
 
 def mets_document(
