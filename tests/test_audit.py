@@ -9,6 +9,7 @@ they are. The ordering of the rotating sample needs only SQLite.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import hashlib
 import time
@@ -69,10 +70,16 @@ def settings_for(stack: LocalStack, tmp_path: Path, archive_bucket: str) -> Sett
 
 @pytest.fixture
 def unlocked(stack: LocalStack, tmp_path: Path) -> Edges:
-    """Return edges whose archive is a new bucket without Object Lock or versioning."""
+    """Return edges whose archive is a new bucket without Object Lock or versioning.
+
+    Its taxonomy keeps advertising without retention, so the archive step locks nothing there.
+    """
     bucket = f"audit-test-{uuid.uuid4().hex[:12]}"
     stack.s3.create_bucket(Bucket=bucket)
-    return edges_for(settings_for(stack, tmp_path, bucket))
+    edges = edges_for(settings_for(stack, tmp_path, bucket))
+    types = dict(edges.taxonomy.types)
+    types["werbung"] = types["werbung"].model_copy(update={"retention_years": 0})
+    return dataclasses.replace(edges, taxonomy=edges.taxonomy.model_copy(update={"types": types}))
 
 
 @pytest.fixture
@@ -153,7 +160,7 @@ def audit_events(edges: Edges, letter_id: str) -> list[dict[str, Any]]:
 def test_a_package_written_by_the_archive_step_verifies_and_lists_itself_in_mets(
     unlocked: Edges, tmp_path: Path
 ) -> None:
-    package = archived_letter(unlocked, tmp_path, "werbung")  # retention 0: never locked
+    package = archived_letter(unlocked, tmp_path, "werbung")  # no retention here: never locked
     check = verify_package(unlocked, package.archive_key)
     assert check.ok, check.problems
     assert check.declared_oxum == package.payload_oxum == check.found_oxum
