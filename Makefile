@@ -14,7 +14,7 @@ CA_BUNDLE := $(wildcard /etc/ssl/certs/ca-certificates.crt)
 export PYTHONDONTWRITEBYTECODE := 1
 
 APT_PACKAGES := tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd \
-	fonts-dejavu-core fonts-liberation2
+	fonts-dejavu-core fonts-liberation2 chromium postgresql-15
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
@@ -39,6 +39,12 @@ system-packages:
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
+	  case "$$missing" in *postgresql*) \
+	  if ! grep -qs '^create_main_cluster *= *false' /etc/postgresql-common/createcluster.conf; then \
+	    echo "  (PostgreSQL without a main cluster: the tests start throwaway clusters of their own)"; \
+	    $(SUDO) mkdir -p /etc/postgresql-common; \
+	    echo "create_main_cluster = false" | $(SUDO) tee -a /etc/postgresql-common/createcluster.conf >/dev/null; \
+	  fi;; esac; \
 	  $(SUDO) apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi

@@ -3,10 +3,11 @@
 postroom up | down | status           the local stack
 postroom drop FILE...                 upload files to the inbox, as a scanner would
 postroom process                      sweep now and wait until every letter is settled
-postroom records list|show|export     the records database
+postroom records list|show|export|search|history|get   the records database
 postroom archive verify|get ID        check or download an archival package
 postroom audit [--sample N]           the fixity audit, now
 postroom disposal list|decide         records whose retention ended, and the archivist's decision
+postroom web [--port N]               the search page on 127.0.0.1
 postroom samples OUT_DIR              generate sample letters (scans with ground truth)
 """
 
@@ -30,6 +31,8 @@ from rich.table import Table
 
 from flows.archive_commands import add_archive_commands, add_audit_command
 from flows.disposal_commands import add_disposal_commands
+from flows.records_commands import add_records_search_commands
+from flows.web_commands import add_web_command
 
 console = Console()
 errors = Console(stderr=True)
@@ -67,6 +70,9 @@ def cmd_status(settings: Settings, _args: argparse.Namespace) -> int:
         health = "[green]healthy[/]" if part.healthy else "[red]down[/]"
         table.add_row(part.name, health, part.address, part.detail)
     console.print(table)
+    from flows.stack import web_token_hint
+
+    console.print(web_token_hint(settings.reload_credentials()))
     return 0 if all(part.healthy for part in parts) else 1
 
 
@@ -141,6 +147,7 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     export = rsub.add_parser("export", help="every letter as JSON lines (records-export.v1)")
     export.add_argument("--jsonl", action="store_true", required=True)
+    add_records_search_commands(rsub)
     records.set_defaults(run=cmd_records)
     samples = sub.add_parser("samples", help="generate sample letters with ground truth")
     samples.add_argument("out_dir", type=Path)
@@ -151,6 +158,7 @@ def parser() -> argparse.ArgumentParser:
     add_archive_commands(sub)
     add_audit_command(sub)
     add_disposal_commands(sub)
+    add_web_command(sub)
     return root
 
 

@@ -1,8 +1,10 @@
-"""The local stack: SeaweedFS (S3), the Prefect server and a process worker, by PID.
+"""The local stack by PID: SeaweedFS (S3), the Prefect server, a worker and the search page.
 
 ``up`` starts what is not running and healthy, waits for each part, creates the buckets, the work
 pool, the ``ocr-pages`` limit and the deployments, and records every PID it started in
-``<data_dir>/stack.json``; ``down`` stops exactly those PIDs; ``status`` checks each part.
+``<data_dir>/stack.json``; ``down`` stops exactly those PIDs; ``status`` checks each part. The S3
+credentials and the search page's access token are generated on first start (files of mode 0600
+in the data directory).
 """
 
 from __future__ import annotations
@@ -59,6 +61,29 @@ def deployment_fingerprint(api_url: str) -> str:
     for name in DEPLOYMENT_SOURCES:
         digest.update((PROJECT_DIR / name).read_bytes())
     return digest.hexdigest()
+
+
+def ensure_web_token(settings: Settings) -> Settings:
+    """Generate the search page's access token on first start (mode 0600); return the settings."""
+    path = settings.web_token_file
+    if settings.web.token is None and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # another `up` or `web` was quicker
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(24) + "\n")
+    return settings.reload_credentials()
+
+
+def web_token_hint(settings: Settings) -> str:
+    """Return how to log in to the search page: the stored token and its file, or its variable."""
+    if settings.web.token is None:
+        return f"web token: none yet (`postroom up` writes it to {settings.web_token_file})"
+    if settings.web_token_file.is_file() and settings.web.token.get_secret_value() == (
+        settings.web_token_file.read_text().strip()
+    ):
+        return f"web token: {settings.web.token.get_secret_value()}  ({settings.web_token_file})"
+    return "web token: the value of POSTROOM_WEB__TOKEN"
 
 
 class StackError(RuntimeError):
@@ -236,7 +261,7 @@ class Stack:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as out:
                 json.dump(creds, out)
-        return self.settings.reload_credentials()
+        return ensure_web_token(self.settings)
 
     # -- health ----------------------------------------------------------------------------------
 
@@ -266,6 +291,18 @@ class Stack:
         return response.status_code == 200 and any(
             worker.get("status") == "ONLINE" for worker in response.json()
         )
+
+    def web_url(self, settings: Settings) -> str:
+        """Return the search page's address."""
+        return f"http://127.0.0.1:{settings.web.port}"
+
+    def web_healthy(self, settings: Settings) -> bool:
+        """Return whether the search page answers its health check."""
+        try:
+            response = httpx.get(f"{self.web_url(settings)}/healthz", timeout=2)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
 
     # -- the parts -------------------------------------------------------------------------------
 
@@ -459,6 +496,25 @@ class Stack:
         self.save(parts)
         wait_for(self.worker_online, 60, part, "online")
 
+    def start_web(self, settings: Settings, parts: dict[str, Part]) -> None:
+        """Start the search page (`postroom web`) on its port unless ours still serves there."""
+        old = parts.get("web")
+        if old and pid_alive(old.pid, old.marker) and self.web_healthy(settings):
+            return
+        port = settings.web.port
+        if not port_free(port):
+            raise StackError(
+                f"port {port} (search page) is taken by another process; stop it or set "
+                "POSTROOM_WEB__PORT to another port"
+            )
+        # `postroom web`, run as its module: the same command, whatever the CLI registers.
+        argv = [sys.executable, "-m", "flows.web_commands", "--port", str(port)]
+        part = self.spawn("web", argv, self.web_url(settings), self.child_env())
+        part.marker = "flows.web_commands"  # the interpreter's name would match any Python
+        parts["web"] = part
+        self.save(parts)
+        wait_for(lambda: self.web_healthy(settings), 60, part, "healthy")
+
     # -- commands --------------------------------------------------------------------------------
 
     def up(self, say: Callable[[str], None]) -> Settings:
@@ -476,12 +532,14 @@ class Stack:
         say(f"Prefect   {self.api_url.removesuffix('/api')}")
         self.start_worker(parts)
         say(f"worker    pool {WORK_POOL}")
+        self.start_web(settings, parts)
+        say(f"web       {self.web_url(settings)}  (token: postroom status)")
         return settings
 
     def down(self, say: Callable[[str], None]) -> None:
         """Stop exactly the processes `up` started, newest first."""
         parts = self.load()
-        for name in ("worker", "prefect", "s3"):
+        for name in ("web", "worker", "prefect", "s3"):
             part = parts.pop(name, None)
             if part is None:
                 continue
@@ -514,6 +572,7 @@ class Stack:
                 pid_of("prefect"),
             ),
             Health("worker", self.worker_online(), f"work pool {WORK_POOL}", pid_of("worker")),
+            Health("web", self.web_healthy(settings), self.web_url(settings), pid_of("web")),
         ]
 
 

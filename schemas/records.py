@@ -48,7 +48,10 @@ class Letter(Base):
     """One letter: a whole inbox object, or one part of a batch file."""
 
     __tablename__ = "letters"
-    __table_args__ = (UniqueConstraint("id", name="uq_letters_id"),)
+    __table_args__ = (
+        UniqueConstraint("id", name="uq_letters_id"),
+        Index("ix_letters_doc_type_letter_date", "doc_type", "letter_date"),
+    )
 
     # seq orders letters by receipt; the letter id is the deterministic claim (unique constraint).
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -82,6 +85,11 @@ class Letter(Base):
     dms_ref: Mapped[str | None] = mapped_column(Text)
     archive_key: Mapped[str | None] = mapped_column(Text)
     retain_until: Mapped[dt.date | None] = mapped_column(Date)
+    # Search columns (migration 0003): the letter date (else the receipt date) and normalised
+    # sender and Aktenzeichen, kept by tasks/record.py beside the full-text index.
+    letter_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    sender_norm: Mapped[str | None] = mapped_column(Text)
+    aktenzeichen_norm: Mapped[str | None] = mapped_column(String(128), index=True)
 
 
 class Event(Base):

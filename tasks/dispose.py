@@ -552,13 +552,15 @@ def dms_location(edges: Edges, row: Letter) -> tuple[str, str] | None:
 
 
 def remove_from_search_index(edges: Edges, letter_id: str) -> None:
-    """Hook for the full-text search index: drop the letter's entry when destroyed.
+    """Drop a letter's full-text index entry once its files are deleted.
 
-    The index is not built yet (the records issue adds SQLite FTS5 / PostgreSQL tsvector); until
-    then the text lives only in ``letters.text``, which destruction clears. Whoever builds the
-    index deletes the letter's entry here.
+    The tombstone's ``advance`` to ``destroyed`` drops it as well, in the transaction that clears
+    the text; this call already makes the letter unfindable should that last step fail and wait
+    for the decision to be resumed.
     """
-    del edges, letter_id
+    from tasks.record import unindex_letter  # (may join the tasks.record import at the top)
+
+    unindex_letter(edges.engine, letter_id)
 
 
 def tombstone_fields(row: Letter) -> dict[str, object]:

@@ -2,6 +2,10 @@
 
 The row is claimed first (before any side effect) and then advanced by every step; `finish` writes
 the final record. Every function here is idempotent for a given letter id.
+
+The full-text index (``schemas/search.py``) is kept in step in the same transaction: a letter is
+indexed when it is claimed and again whenever a step changes what the index holds (its text,
+fields, type, subject, department); a destroyed letter leaves it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from schemas.letter import (
     State,
 )
 from schemas.records import Event, Letter
+from schemas.search import drop_from_index, index_letters
 from tasks.edges import Edges
 from tasks.errors import retry_condition
 
@@ -40,6 +45,8 @@ FILEABLE = (
     State.ARCHIVED,
     State.DONE,
 )
+# The columns the full-text index and the search filters are built from.
+INDEXED = frozenset({"source_key", "text", "fields", "doc_type", "subject", "department"})
 
 
 def claim_letter(
@@ -48,21 +55,22 @@ def claim_letter(
     """Claim ``letter_id`` for this source, or return the claim an earlier run made."""
     with Session(engine) as session:
         try:
-            session.add(
-                Letter(
-                    id=letter_id,
-                    bucket=source.bucket,
-                    source_key=source.key,
-                    version_id=source.version_id,
-                    first_page=batch.first_page if batch else None,
-                    last_page=batch.last_page if batch else None,
-                    status=State.RECEIVED,
-                )
+            letter = Letter(
+                id=letter_id,
+                bucket=source.bucket,
+                source_key=source.key,
+                version_id=source.version_id,
+                first_page=batch.first_page if batch else None,
+                last_page=batch.last_page if batch else None,
+                status=State.RECEIVED,
             )
+            session.add(letter)
             session.flush()
             session.add(
                 Event(letter_id=letter_id, step="intake", status=State.RECEIVED, actor=actor)
             )
+            session.flush()
+            index_letters(session.connection(), [letter.seq])
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -92,12 +100,25 @@ def advance(
     """Set a letter's state and columns, and append the event that says why."""
     with Session(engine) as session, session.begin():
         row = session.scalars(select(Letter).where(Letter.id == letter_id)).one()
+        before = {column: getattr(row, column) for column in INDEXED}
         row.status = status
         for column, value in values.items():
             setattr(row, column, value)
         session.add(
             Event(letter_id=letter_id, step=step, status=status, actor=actor, detail=detail)
         )
+        session.flush()
+        changed = any(getattr(row, column) != before[column] for column in INDEXED)
+        if changed or status == State.DESTROYED:  # a destroyed letter leaves the index
+            index_letters(session.connection(), [row.seq])
+
+
+def unindex_letter(engine: Engine, letter_id: str) -> None:
+    """Remove a letter from the full-text index; its row (and filter columns) stay."""
+    with Session(engine) as session, session.begin():
+        seq = session.scalars(select(Letter.seq).where(Letter.id == letter_id)).one_or_none()
+        if seq is not None:
+            drop_from_index(session.connection(), [seq])
 
 
 def first_with_sha256(engine: Engine, letter_id: str, sha256: str) -> str | None:

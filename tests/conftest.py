@@ -42,7 +42,9 @@ class LocalStack:
     def settings(self) -> Settings:
         """Return the settings the stack's processes use."""
         return Settings(
-            data_dir=self.data_dir, s3={"endpoint_url": self.env["POSTROOM_S3__ENDPOINT_URL"]}
+            data_dir=self.data_dir,
+            s3={"endpoint_url": self.env["POSTROOM_S3__ENDPOINT_URL"]},
+            web={"port": int(self.env["POSTROOM_WEB__PORT"])},
         )
 
     @property
@@ -101,6 +103,7 @@ def stack_env(data_dir: Path) -> dict[str, str]:
             "POSTROOM_DATA_DIR": str(data_dir),
             "POSTROOM_S3__ENDPOINT_URL": f"http://127.0.0.1:{free_port(pair_offset=10000)}",
             "PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api",
+            "POSTROOM_WEB__PORT": str(free_port()),
             "PREFECT_HOME": str(data_dir / "prefect-client"),
             "POSTROOM_ARCHIVE__RETENTION_SECONDS": "600",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",

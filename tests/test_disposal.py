@@ -34,6 +34,7 @@ from schemas.db import alembic_config, engine_for, migrate
 from schemas.export import export_schema
 from schemas.letter import SourceObject, State
 from schemas.records import Base, Decision, Disposal, Event
+from schemas.search import include_name
 from tasks.archive import build_bag
 from tasks.dispose import (
     DisposalRefusedError,
@@ -122,9 +123,15 @@ def test_migrations_run_from_empty_to_head_and_match_the_models(tmp_path: Path) 
         assert (
             connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head
         )
-        assert head == "0002"
+        assert head == "0003"
         assert {"letters", "events", "disposals"} <= set(inspect(connection).get_table_names())
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        assert (
+            compare_metadata(
+                MigrationContext.configure(connection, opts={"include_name": include_name}),
+                Base.metadata,
+            )
+            == []
+        )
     config = alembic_config(url)
     with engine.begin() as connection:  # and back down to 0001 and up again
         config.attributes["connection"] = connection

@@ -25,9 +25,10 @@ def test_up_status_down_leaves_nothing_running(tmp_path: Path, tesseract: str) -
     try:
         own.postroom("up", timeout=300)
         pids = started_pids(tmp_path)
-        assert set(pids) == {"s3", "prefect", "worker"}
+        assert set(pids) == {"s3", "prefect", "worker", "web"}
         status = own.postroom("status")
-        assert status.stdout.count("healthy") == 3, status.stdout
+        assert status.stdout.count("healthy") == 4, status.stdout
+        assert "web token:" in status.stdout
         credentials = tmp_path / "s3-credentials.json"
         assert credentials.stat().st_mode & 0o777 == 0o600
         again = own.postroom("up", timeout=120)
