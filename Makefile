@@ -14,7 +14,7 @@ CA_BUNDLE := $(wildcard /etc/ssl/certs/ca-certificates.crt)
 export PYTHONDONTWRITEBYTECODE := 1
 
 APT_PACKAGES := tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd \
-	fonts-dejavu-core fonts-liberation2 chromium postgresql-15
+	fonts-dejavu-core fonts-liberation2 chromium libatomic1 postgresql-15
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
