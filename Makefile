@@ -64,6 +64,7 @@ demo: install
 	$(BIN)/postroom process
 	@echo
 	@echo "The stack keeps running: watch it at http://127.0.0.1:4200 (Prefect UI)."
+	@echo "Search the records at http://127.0.0.1:8040 (the token: $(BIN)/postroom status)."
 	@echo "Records: $(BIN)/postroom records list   Stop: make stop"
 
 stop:

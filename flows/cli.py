@@ -36,6 +36,8 @@ from flows.web_commands import add_web_command
 
 console = Console()
 errors = Console(stderr=True)
+# Commands that run a flow in this process (not on a worker).
+FLOWS_IN_PROCESS = frozenset({"process", "audit", "disposal"})
 
 
 def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
@@ -95,8 +97,6 @@ def cmd_drop(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_process(settings: Settings, args: argparse.Namespace) -> int:
     """Sweep the inbox now and wait until every letter found is settled or in review."""
-    # The sweep's run logs go to the Prefect UI; this terminal shows the summary (and warnings).
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     from flows.process import process_inbox
 
     return process_inbox(settings, console, timeout=args.timeout)
@@ -165,6 +165,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the postroom command."""
     args = parser().parse_args(argv)
+    if args.command in FLOWS_IN_PROCESS:
+        # Their run logs go to the Prefect UI; this terminal shows the outcome (and warnings).
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     try:
         settings = Settings()
         code: int = args.run(settings, args)
