@@ -44,7 +44,7 @@ from tasks.edges import Edges
 from tasks.errors import TransientError, io_task
 from tasks.mets import METS_FILE, mets_document, original_name, provenance_for
 from tasks.record import advance
-from tasks.route import metadata_document
+from tasks.route import decide, metadata_document, received_at
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -456,7 +456,11 @@ def archive(
     settings = edges.settings.archive
     now = dt.datetime.now(dt.UTC)
     if not package_exists(edges, prefix):
-        metadata = metadata_document(intake, ocr, classification, filing.department, filing.rule)
+        # The same decision the route step filed with, so the package's metadata is the DMS's.
+        routing = decide(edges.taxonomy, classification, received_at(edges.engine, letter_id))
+        metadata = metadata_document(
+            intake, ocr, classification, filing.department, filing.rule, routing=routing
+        )
         payload = payload_files(edges, intake, ocr, metadata)
         provenance = provenance_for(edges, intake, ocr, now, actor, languages or run_languages())
         payload[METS_FILE] = mets_document(intake, ocr, classification, filing, payload, provenance)

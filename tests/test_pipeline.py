@@ -158,6 +158,15 @@ def test_each_letter_has_a_verified_package_with_the_original_bit_exact(
         head = stack.s3.head_object(Bucket=archive, Key=prefix + original)
         assert record["retain_until"] is not None
         assert head.get("ObjectLockMode") == "COMPLIANCE"
+        kept = json.loads(
+            stack.s3.get_object(Bucket=archive, Key=f"{prefix}data/metadata.json")["Body"].read()
+        )
+        dms = stack.settings.buckets.dms
+        filed_at = record["dms_ref"].removeprefix(f"s3://{dms}/")
+        filed = json.loads(
+            stack.s3.get_object(Bucket=dms, Key=f"{filed_at}metadata.json")["Body"].read()
+        )
+        assert kept["xdomea"] == filed["xdomea"] and kept["deadline"] == filed["deadline"]
 
 
 @pytest.mark.parametrize(("key", "words"), BAD_FILES.items())
