@@ -172,3 +172,25 @@ class DisposalOutcome(Frozen):
     transfer_sha256: str | None = None
     with_mets: bool = False
     deleted_objects: int = 0
+
+
+class Label(Base):
+    """What type a letter really is, as a person (or a confident decision) said: training data.
+
+    One label per letter; ``source`` is ``operator`` (a review answer), ``csv`` (an imported list)
+    or ``confident`` (a machine decision trusted as truth). The classifier trains on labelled
+    letters (``tasks/model.py``), with the text from their ``letters`` row.
+    """
+
+    __tablename__ = "labels"
+    __table_args__ = (
+        UniqueConstraint("letter_id", name="uq_labels_letter_id"),
+        CheckConstraint("source IN ('operator', 'csv', 'confident')", name="ck_labels_source"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    letter_id: Mapped[str] = mapped_column(ForeignKey("letters.id"))
+    doc_type: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    by: Mapped[str] = mapped_column(String(128))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
