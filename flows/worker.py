@@ -1,0 +1,454 @@
+"""postroom's worker: Prefect's process worker, with flow-run processes forked from a zygote.
+
+A flow-run process started the usual way (``python -m prefect.engine``) spends ~4 s importing
+prefect and the flows before it reads a page; for letters of one to three pages that start-up is
+most of the work. This worker keeps Prefect's process-worker semantics (one OS process per flow
+run, cancellation and crash handling by PID, a killed process loses only its own run) and makes
+starting that process cost milliseconds:
+
+    python -m flows.worker --pool postroom --limit 4 --name NAME
+      |-- fork (before any thread exists) --> zygote: imports prefect's engine and every flow
+      |                                       prefect.yaml deploys once, then serves a Unix socket
+      |                                       (mode 0700 directory) with a single-threaded loop
+      `-- the worker (ProcessWorker): each flow run's process is flows/launch.py, a stdlib-only
+          launcher that asks the zygote to fork the engine for it (protocol in flows/launch.py)
+
+The zygote forks one child per request: the child takes the launcher's stdin/stdout/stderr, working
+directory and environment, refreshes Prefect's settings from that environment and runs
+``prefect.engine`` as ``python -m prefect.engine`` would. The zygote reports the child's PID and,
+later, its exit status to the launcher; when a launcher's connection closes first (it was killed)
+it SIGKILLs the child's process group. When the worker exits, the zygote kills what it forked and
+exits too (it watches a pipe from the worker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import importlib
+import os
+import runpy
+import selectors
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, NoReturn
+
+import anyio.abc
+import yaml
+from prefect.client.schemas.objects import FlowRun
+from prefect.utilities.processutils import command_to_string
+from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
+
+from flows.launch import SOCKET_ENV, read_line, send_message, signal_group
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+LAUNCHER = Path(__file__).resolve().with_name("launch.py")
+# What `python -m prefect.engine` imports on its way to the first task, besides the flows.
+# (prefect.engine itself runs as __main__ in each child; runpy warns if it was imported before.)
+ENGINE_MODULES = (
+    "prefect._internal.control_listener",
+    "prefect.flow_engine",
+    "prefect.task_engine",
+    "prefect._internal.metrics",
+    "prefect.deployments.steps",
+    "prefect.deployments.steps.core",
+    "prefect.deployments.steps.pull",
+    "prefect.utilities.visualization",
+)
+# Imported lazily by a run (a module for each is measured in a run's trace): the records
+# database's dialect, boto3's transfer manager, the steps' own modules (tasks.model brings
+# scikit-learn). Warm if they import; a run imports them itself otherwise.
+WARM_MODULES = ("sqlite3", "sqlalchemy.dialects.sqlite", "boto3.s3.transfer")
+READY_SECONDS = 180.0  # the zygote's imports take ~5 s alone; far longer on a loaded machine
+REQUEST_SECONDS = 10.0  # a launcher sends its request at once; this only bounds a broken one
+
+
+class ZygoteError(RuntimeError):
+    """The zygote cannot start or fork safely; the message says why."""
+
+
+@dataclass
+class Request:
+    """A launcher's request: run as its process would, on its stdin/stdout/stderr."""
+
+    argv: list[str]
+    cwd: str
+    env: dict[str, str]
+    fds: list[int]
+
+
+@dataclass
+class Job:
+    """A forked flow-run process and the launcher waiting for it (None once it is gone)."""
+
+    pid: int
+    pidfd: int
+    conn: socket.socket | None
+
+
+@dataclass
+class ZygoteHandle:
+    """The worker's end of its zygote: closing ``lifeline`` tells the zygote to exit."""
+
+    pid: int
+    socket_path: str
+    lifeline: int
+
+    def stop(self) -> None:
+        """Make the zygote kill its children and exit; wait for it."""
+        with contextlib.suppress(OSError):
+            os.close(self.lifeline)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+def ensure_single_thread(what: str) -> None:
+    """Refuse to fork while other threads run: the child could inherit a lock held forever."""
+    if threading.active_count() != 1:
+        names = ", ".join(thread.name for thread in threading.enumerate())
+        raise ZygoteError(f"cannot {what}: other threads are running ({names})")
+
+
+def receive_request(conn: socket.socket) -> Request:
+    """Read a launcher's request and the three file descriptors attached to it."""
+    conn.settimeout(REQUEST_SECONDS)
+    data, fds, _flags, _addr = socket.recv_fds(conn, 65536, 3)
+    try:
+        buffer = bytearray(data)
+        message = read_line(conn, buffer) if data else None
+        if message is None or len(fds) != 3:
+            raise ValueError("incomplete request")
+        conn.settimeout(None)
+        return Request(
+            argv=[str(arg) for arg in message["argv"]],
+            cwd=str(message["cwd"]),
+            env={str(key): str(value) for key, value in message["env"].items()},
+            fds=fds,
+        )
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+
+
+def become_flow_run(request: Request, go: int) -> None:
+    """Turn a freshly forked child into the launcher's process, once the zygote says go."""
+    os.setsid()  # its own group, so the zygote can kill it with everything it starts
+    started = os.read(go, 1)
+    os.close(go)
+    if not started:  # the launcher never learnt our PID: it runs the engine itself
+        os._exit(1)
+    for target, fd in enumerate(request.fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.chdir(request.cwd)
+    os.environ.clear()
+    os.environ.update(request.env)
+    tempfile.tempdir = None  # computed from this environment's TMPDIR on next use
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.argv = list(request.argv)
+
+
+@dataclass
+class Zygote:
+    """The single-threaded server that forks flow-run processes from a warm interpreter."""
+
+    socket_path: str
+    lifeline: int
+    selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
+    jobs: list[Job] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(self.socket_path)
+        self.listener.listen(64)
+        self.selector.register(self.listener, selectors.EVENT_READ, self.accept)
+        self.selector.register(self.lifeline, selectors.EVENT_READ, self.shutdown)
+
+    def serve(self) -> Request:
+        """Serve until the worker goes away; return only in a forked flow-run process."""
+        while True:
+            for key, _events in self.selector.select():
+                handler: Callable[[], Request | None] = key.data
+                request = handler()
+                if request is not None:
+                    return request
+
+    def accept(self) -> Request | None:
+        """Take a launcher's request and fork its process."""
+        conn, _addr = self.listener.accept()
+        try:
+            request = receive_request(conn)
+        except (OSError, ValueError, KeyError, AttributeError) as error:
+            print(f"postroom zygote: bad request ({error!r})", file=sys.stderr)
+            conn.close()
+            return None
+        return self.fork(conn, request)
+
+    def fork(self, conn: socket.socket, request: Request) -> Request | None:
+        """Fork a flow-run process; return the request in the child, None in the zygote."""
+        ensure_single_thread("fork a flow-run process")
+        go_read, go_write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(go_write)
+            self.close_in_child(conn)
+            become_flow_run(request, go_read)
+            return request
+        os.close(go_read)
+        for fd in request.fds:
+            os.close(fd)
+        self.track(Job(pid=pid, pidfd=os.pidfd_open(pid), conn=conn), go_write)
+        return None
+
+    def track(self, job: Job, go_write: int) -> None:
+        """Report the child's PID to its launcher, then let the child go (or kill it)."""
+        self.jobs.append(job)
+        self.selector.register(job.pidfd, selectors.EVENT_READ, partial(self.exited, job))
+        try:
+            assert job.conn is not None
+            send_message(job.conn, {"pid": job.pid})
+            os.write(go_write, b"g")
+        except OSError:
+            signal_group(job.pid, signal.SIGKILL)
+            self.hang_up(job)
+        else:
+            self.selector.register(job.conn, selectors.EVENT_READ, partial(self.launcher_gone, job))
+        finally:
+            os.close(go_write)
+
+    def hang_up(self, job: Job) -> None:
+        """Close the connection to a job's launcher."""
+        if job.conn is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self.selector.unregister(job.conn)
+            job.conn.close()
+            job.conn = None
+
+    def exited(self, job: Job) -> None:
+        """Reap a child and tell its launcher how it ended."""
+        self.selector.unregister(job.pidfd)
+        os.close(job.pidfd)
+        _pid, status = os.waitpid(job.pid, 0)
+        self.jobs.remove(job)
+        if job.conn is not None:
+            with contextlib.suppress(OSError):
+                send_message(job.conn, {"status": status})
+            self.hang_up(job)
+
+    def launcher_gone(self, job: Job) -> None:
+        """Kill a child whose launcher closed its connection: nobody waits for that run."""
+        if job.conn is None:
+            return  # reaped in the same round of events
+        self.hang_up(job)
+        signal_group(job.pid, signal.SIGKILL)  # the child is not reaped yet: its PID is ours
+
+    def close_in_child(self, conn: socket.socket) -> None:
+        """Drop the zygote's descriptors in a child, so its death closes what it should."""
+        self.selector.close()
+        self.listener.close()
+        os.close(self.lifeline)
+        conn.close()
+        for job in self.jobs:
+            os.close(job.pidfd)
+            if job.conn is not None:
+                job.conn.close()
+
+    def shutdown(self) -> NoReturn:
+        """Kill every child's group, remove the socket and exit (the worker went away)."""
+        for job in self.jobs:
+            signal_group(job.pid, signal.SIGKILL)
+        for job in self.jobs:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(job.pid, 0)
+        self.listener.close()
+        shutil.rmtree(Path(self.socket_path).parent, ignore_errors=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def deployed_modules(project_dir: Path = PROJECT_DIR) -> list[str]:
+    """Return the modules of the flows prefect.yaml deploys (``flows/x.py:f`` -> ``flows.x``)."""
+    config = yaml.safe_load((project_dir / "prefect.yaml").read_text())
+    modules = []
+    for deployment in config.get("deployments") or []:
+        path = str(deployment.get("entrypoint", "")).split(":", 1)[0]
+        if path.endswith(".py") and (project_dir / path).is_file():
+            modules.append(path.removesuffix(".py").replace("/", "."))
+    return modules
+
+
+def step_modules(project_dir: Path = PROJECT_DIR) -> list[str]:
+    """Return the modules of the steps (``tasks/*.py``), which the flows import in part lazily."""
+    return [f"tasks.{path.stem}" for path in sorted((project_dir / "tasks").glob("[!_]*.py"))]
+
+
+def preload_engine() -> None:
+    """Import what every flow-run process needs; no threads, sockets, clients or engines."""
+    from prefect.plugins import load_prefect_collections
+
+    for name in (*ENGINE_MODULES, *deployed_modules()):
+        importlib.import_module(name)
+    load_prefect_collections()  # prefect-aws, which holds the results' storage block
+    for name in (*WARM_MODULES, *step_modules()):
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # only warmth is lost; the run imports it itself
+            print(f"postroom zygote: not preloaded: {name} ({error!r})", file=sys.stderr)
+    gc.freeze()  # keep the imported objects out of the children's collections (and pages)
+
+
+def zygote_process(
+    socket_path: str, lifeline: int, ready: int, preload: Callable[[], None]
+) -> Request:
+    """Run the zygote; return only in a forked flow-run process."""
+    try:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, signal.SIG_IGN)  # it shares the worker's group; the pipe rules
+        preload()
+        ensure_single_thread("serve flow runs")
+        zygote = Zygote(socket_path, lifeline)
+        os.write(ready, b"ready")
+        os.close(ready)
+        return zygote.serve()
+    except BaseException:
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(1)
+
+
+def wait_ready(ready: int, seconds: float) -> None:
+    """Wait until the zygote serves; fail loudly if it died or took too long."""
+    with selectors.DefaultSelector() as waiting:
+        waiting.register(ready, selectors.EVENT_READ)
+        answered = waiting.select(seconds)
+    message = os.read(ready, 16) if answered else b""
+    os.close(ready)
+    if message != b"ready":
+        raise ZygoteError("the zygote did not start; its traceback is in this process's log")
+
+
+def start_zygote(
+    preload: Callable[[], None], child_main: Callable[[Request], None]
+) -> ZygoteHandle:
+    """Fork the zygote and wait until it serves; in a flow-run child, run it and exit."""
+    ensure_single_thread("fork the zygote")
+    socket_path = str(Path(tempfile.mkdtemp(prefix="postroom-zygote-")) / "zygote.sock")
+    lifeline_read, lifeline_write = os.pipe()
+    ready_read, ready_write = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.close(lifeline_write)
+        os.close(ready_read)
+        request = zygote_process(socket_path, lifeline_read, ready_write, preload)
+        child_main(request)
+        sys.exit(0)
+    os.close(lifeline_read)
+    os.close(ready_write)
+    handle = ZygoteHandle(pid=pid, socket_path=socket_path, lifeline=lifeline_write)
+    try:
+        wait_ready(ready_read, READY_SECONDS)
+    except ZygoteError:
+        handle.stop()
+        raise
+    return handle
+
+
+def run_engine(request: Request) -> None:
+    """Run the flow run as ``python -m prefect.engine`` does, with this run's settings."""
+    from prefect.context import refresh_global_settings_context
+    from prefect.logging.configuration import setup_logging
+
+    # Prefect read its settings (and set up logging) from the zygote's environment at import.
+    refresh_global_settings_context()
+    setup_logging(incremental=False)
+    runpy.run_module("prefect.engine", run_name="__main__", alter_sys=True)
+
+
+def launch_command() -> str:
+    """Return the flow-run command: the launcher, with a bare and isolated interpreter."""
+    return command_to_string([sys.executable, "-I", "-S", str(LAUNCHER)])
+
+
+with warnings.catch_warnings():
+    # Registering under the type "process" is the point: the `postroom` pool is a process pool.
+    warnings.simplefilter("ignore")
+
+    class PostroomWorker(ProcessWorker):
+        """A process worker whose flow-run processes are forked from the zygote."""
+
+        type = "process"
+
+        def __init__(self, *args: Any, zygote_socket: str | None = None, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.zygote_socket = zygote_socket
+
+        async def run(
+            self,
+            flow_run: FlowRun,
+            configuration: ProcessJobConfiguration,
+            task_status: anyio.abc.TaskStatus[int] | None = None,
+        ) -> ProcessWorkerResult:
+            """Run the flow run through the launcher unless its deployment sets a command."""
+            if self.zygote_socket and not configuration._command_configured:
+                configuration.command = launch_command()
+                configuration._command_configured = True
+                configuration.env[SOCKET_ENV] = self.zygote_socket
+            return await super().run(flow_run, configuration, task_status)
+
+
+async def run_worker(args: argparse.Namespace, zygote_socket: str) -> None:
+    """Poll the work pool, as `prefect worker start --type process` does."""
+    from prefect.settings import PREFECT_WORKER_HEARTBEAT_SECONDS, PREFECT_WORKER_PREFETCH_SECONDS
+    from prefect.utilities.processutils import setup_signal_handlers_worker
+
+    setup_signal_handlers_worker(os.getpid(), "the postroom worker", print)
+    worker = PostroomWorker(
+        work_pool_name=args.pool,
+        name=args.name,
+        limit=args.limit,
+        prefetch_seconds=PREFECT_WORKER_PREFETCH_SECONDS.value(),
+        heartbeat_interval_seconds=int(PREFECT_WORKER_HEARTBEAT_SECONDS.value()),
+        zygote_socket=zygote_socket,
+    )
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker.start(printer=print)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the worker's command line."""
+    parser = argparse.ArgumentParser(prog="python -m flows.worker", description=__doc__)
+    parser.add_argument("--pool", required=True, help="the work pool to poll")
+    parser.add_argument("--limit", type=int, default=None, help="flow runs at once")
+    parser.add_argument("--name", default=None, help="the worker's name in Prefect")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start the zygote, then the worker."""
+    args = parse_args(argv)
+    zygote = start_zygote(preload_engine, run_engine)
+    print(f"zygote {zygote.pid} serves {zygote.socket_path}", flush=True)
+    asyncio.run(run_worker(args, zygote.socket_path))
+
+
+if __name__ == "__main__":
+    main()

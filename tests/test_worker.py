@@ -1,0 +1,242 @@
+"""The pre-forking worker: the zygote/launcher protocol with real forks, then one run on a stack.
+
+The protocol tests start a real zygote (flows.worker.start_zygote) in a helper process whose forked
+children run a line of Python taken from the launcher's argv instead of prefect.engine, and run the
+real launcher (flows/launch.py) against it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from flows.launch import SOCKET_ENV
+from flows.samples import generate
+from flows.worker import LAUNCHER, ZygoteError, deployed_modules, ensure_single_thread
+from schemas.letter import SourceObject
+from tasks.intake import letter_id_for
+from tasks.record import load_letter
+from tests.conftest import LocalStack
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# A worker stand-in: forks the zygote, prints its socket, and lets it go when stdin closes.
+ZYGOTE_HELPER = """
+import sys
+from flows.worker import start_zygote
+
+def run_code(request):
+    exec(request.argv[1], {})
+
+zygote = start_zygote(lambda: None, run_code)
+print(zygote.socket_path, flush=True)
+sys.stdin.read()
+zygote.stop()
+"""
+
+
+class ZygoteHelper:
+    """A running zygote helper process and its socket."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", ZYGOTE_HELPER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=PROJECT_DIR,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.socket_path = self.process.stdout.readline().strip()
+        assert self.socket_path.endswith("zygote.sock"), "the zygote did not start"
+
+    def stop(self) -> int:
+        """Close the helper's stdin (the worker goes away); return its exit code."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.close()
+        code = self.process.wait(timeout=30)
+        self.process.stdout.close()
+        return code
+
+
+@pytest.fixture(scope="module")
+def zygote() -> Iterator[ZygoteHelper]:
+    """Return a zygote serving for the module's tests."""
+    helper = ZygoteHelper()
+    try:
+        yield helper
+    finally:
+        helper.stop()
+
+
+def launcher(code: str, socket_path: str, **popen: object) -> subprocess.Popen[str]:
+    """Start the launcher as the worker does, with the child's code as its argument."""
+    env = {**os.environ, SOCKET_ENV: socket_path, "POSTROOM_TEST_MARK": "set"}
+    return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
+        [sys.executable, "-I", "-S", str(LAUNCHER), code],
+        env=env,
+        text=True,
+        **popen,
+    )
+
+
+def gone(pid: int) -> bool:
+    """Return whether a process has exited (a zombie no one reaps counts as exited)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+def wait_until(check: Callable[[], bool], seconds: float = 10) -> bool:
+    """Poll ``check`` until it returns true or the time is up."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_exit_status_output_environment_and_cwd_reach_the_launcher(
+    zygote: ZygoteHelper, tmp_path: Path
+) -> None:
+    code = (
+        "import os, sys; print('out', os.environ['POSTROOM_TEST_MARK'], os.getcwd(), flush=True);"
+        " print('err', file=sys.stderr, flush=True); sys.exit(7)"
+    )
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with launcher(code, zygote.socket_path, cwd=tmp_path, **pipes) as process:
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 7
+    assert out == f"out set {tmp_path}\n"
+    assert err == "err\n"
+
+
+def test_the_exit_code_is_the_childs(zygote: ZygoteHelper) -> None:
+    process = launcher("import sys; sys.exit(7)", zygote.socket_path)
+    assert process.wait(timeout=30) == 7
+
+
+def test_a_child_killed_by_a_signal_kills_the_launcher_with_it(zygote: ZygoteHelper) -> None:
+    process = launcher(
+        "import os, signal; os.kill(os.getpid(), signal.SIGKILL)", zygote.socket_path
+    )
+    assert process.wait(timeout=30) == -signal.SIGKILL
+
+
+def test_sigterm_to_the_launcher_reaches_the_child(zygote: ZygoteHelper) -> None:
+    code = (
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, lambda *_: sys.exit(42))\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    with launcher(code, zygote.socket_path, stdout=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stdout.readline() == "ready\n"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 42
+
+
+def test_sigkill_to_the_launcher_kills_the_child_and_its_group(
+    zygote: ZygoteHelper, tmp_path: Path
+) -> None:
+    pids = tmp_path / "pids"
+    code = (
+        "import os, subprocess, time\n"
+        "sleeper = subprocess.Popen(['sleep', '60'])\n"
+        f"open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{sleeper.pid}}')\n"
+        "time.sleep(60)\n"
+    )
+    process = launcher(code, zygote.socket_path)
+    assert wait_until(lambda: pids.is_file() and " " in pids.read_text())
+    child, grandchild = (int(pid) for pid in pids.read_text().split())
+    assert not gone(child) and not gone(grandchild)
+    process.kill()
+    assert process.wait(timeout=30) == -signal.SIGKILL
+    assert wait_until(lambda: gone(child) and gone(grandchild)), (
+        "the flow run outlived its launcher"
+    )
+
+
+def test_without_a_zygote_the_launcher_becomes_prefect_engine(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        SOCKET_ENV: str(tmp_path / "missing.sock"),
+        "PREFECT__FLOW_RUN_ID": "not-a-flow-run-id",
+    }
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", str(LAUNCHER)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "zygote unreachable, starting prefect.engine" in done.stderr
+    assert "Invalid flow run id" in done.stderr  # prefect.engine's own message: it ran
+
+
+def test_the_zygote_kills_its_children_and_exits_with_the_worker() -> None:
+    helper = ZygoteHelper()
+    code = "import time; print('ready', flush=True); time.sleep(60)"
+    with launcher(code, helper.socket_path, stdout=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stdout.readline() == "ready\n"
+        assert helper.stop() == 0
+        assert process.wait(timeout=30) == 1
+    assert not Path(helper.socket_path).exists()
+
+
+def test_no_fork_while_other_threads_run() -> None:
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, name="busy")
+    thread.start()
+    try:
+        with pytest.raises(ZygoteError, match="busy"):
+            ensure_single_thread("fork")
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_the_zygote_preloads_every_deployed_flow() -> None:
+    assert sorted(deployed_modules()) == [
+        "flows.disposal_offer",
+        "flows.fixity_audit",
+        "flows.process_letter",
+        "flows.sweep_inbox",
+    ]
+
+
+@pytest.mark.slow
+def test_a_process_letter_run_goes_through_the_zygote(stack: LocalStack, tmp_path: Path) -> None:
+    (truth,) = generate(tmp_path, count=1, seed=4711, doc_types=["rechnung"])
+    key = f"worker/{truth.name}"
+    buckets = stack.settings.buckets
+    put = stack.s3.put_object(
+        Bucket=buckets.inbox, Key=key, Body=(tmp_path / truth.name).read_bytes()
+    )
+    source = SourceObject(bucket=buckets.inbox, key=key, version_id=put["VersionId"])
+    params = json.dumps({"bucket": source.bucket, "key": key, "version_id": source.version_id})
+    done = stack.prefect(
+        "deployment", "run", "process-letter/process-letter", "--params", params, "--watch"
+    )
+    assert "Completed" in done.stdout, done.stdout + done.stderr
+    flow_run_id = re.search(r"UUID: ([0-9a-f-]{36})", done.stdout)
+    assert flow_run_id and uuid.UUID(flow_run_id.group(1))
+    assert load_letter(stack.engine, letter_id_for(source)).status == "done"
+    log = (stack.data_dir / "logs" / "worker.log").read_text(errors="replace")
+    assert re.search(r"zygote \d+ serves ", log), log[-2000:]
+    assert "zygote unreachable" not in log, log[-2000:]
