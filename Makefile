@@ -94,3 +94,21 @@ pytest:
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache
+
+# The OCR benchmark (bench/ocr.py): postroom end to end, its OCR step alone, raw tesseract and
+# OCRmyPDF 17 on the same generated letters. OCRmyPDF gets a venv of its own under .bench/ (never
+# in postroom's environment) and needs Ghostscript from Debian.
+BENCH_OCR_PAGES ?= 100
+OCRMYPDF_VENV := .bench/ocrmypdf
+
+.PHONY: bench-ocr
+bench-ocr: install $(OCRMYPDF_VENV)/bin/ocrmypdf
+	$(BIN)/python bench/ocr.py --pages $(BENCH_OCR_PAGES)
+
+$(OCRMYPDF_VENV)/bin/ocrmypdf: | $(UV)
+	@dpkg-query -W -f='$${Status}' ghostscript 2>/dev/null | grep -q "install ok installed" || { \
+	  echo "installing Debian package: ghostscript"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends ghostscript; }
+	$(UV) venv --quiet --allow-existing --python python3 $(OCRMYPDF_VENV)
+	$(UV) pip install --quiet --python $(OCRMYPDF_VENV)/bin/python "ocrmypdf>=17,<18"
