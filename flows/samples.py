@@ -6,13 +6,22 @@ seed), then *rendered* as 300 dpi grayscale page scans with slight skew, blur an
 and finally *written* as an image-only PDF (JPEG or CCITT G4 pages), a multi-page TIFF, a
 JPEG or a PNG::
 
-    python -m flows.samples OUT_DIR --count 12 --seed 1 [--format pdf]
+    python -m flows.samples OUT_DIR --count 12 --seed 1 [--format pdf] [--split train]
 
 Wording varies through phrase pools whose templates carry alternatives (``[a|b|c]``) and
 slots (``{amount}``), so that letters of one type share no fixed sentence. Layouts vary too
 (letterhead left, right or centred; DIN 5008 form A or B address window, sometimes on the
 right; reference block beside or below the address; margins; ragged or justified text), and
 so do fonts (DejaVu Sans/Serif, Liberation Sans/Serif at 10-12 pt).
+
+A *split* (``train`` or ``test``) holds wording and layout out between two sets of letters, for
+evaluating a classifier on letters whose templates it never saw: every choice the generator
+makes among alternatives (``[a|b]`` groups, phrase pools, sub-kinds of a letter type, fonts,
+font sizes, letterhead alignment, separators) keeps only its half of the distinct options.
+Each option goes to a half by a stable hash of its text, so the same phrase lands on the same
+side wherever it occurs; a group whose options all hash alike gives one away, and a group with
+a single option cannot be split and is shared. Without a split (the default) every option is
+available, as before. File formats and the subjects of applications are never split.
 
 Everything is deterministic: the same seed gives byte-identical files.
 """
@@ -23,6 +32,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import io
 import json
 import os
@@ -34,7 +44,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import img2pdf
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -71,6 +81,8 @@ DPI = 300
 PAGE_SIZE = (2480, 3508)  # A4 at 300 dpi
 FONT_ROOT = Path("/usr/share/fonts")
 TRUTH_FILE = "truth.jsonl"
+SPLITS: tuple[str, ...] = ("train", "test")
+Split = Literal["train", "test"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,7 @@ class GroundTruth:
     amount_total: float | None = None
     invoice_number: str | None = None
     customer_number: str | None = None
+    split: Split | None = None
 
     def to_json(self) -> dict[str, object]:
         """Return the ground truth as a JSON-ready dict."""
@@ -197,6 +210,84 @@ def _say(rng: random.Random, template: str, **values: object) -> str:
 
 def _one(rng: random.Random, templates: Sequence[str], **values: object) -> str:
     return _say(rng, rng.choice(templates), **values)
+
+
+_T = TypeVar("_T")
+_DIGITS = re.compile(r"\d")
+
+
+def _stable_key(value: object) -> str:
+    """Return a text that names an option the same way in every process (no ids, no addresses).
+
+    Digits in text count as one digit: options formatted with a letter's numbers (a date line,
+    an Aktenzeichen pattern) then fall on the same side in every letter.
+    """
+    if isinstance(value, str):
+        return _DIGITS.sub("#", value)
+    if isinstance(value, (tuple, list)):
+        return "(" + ",".join(_stable_key(item) for item in value) + ")"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _stable_key([getattr(value, f.name) for f in dataclasses.fields(value)])
+    if callable(value) and hasattr(value, "__qualname__"):
+        return str(value.__qualname__)
+    return repr(value)
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.blake2b(key.encode(), digest_size=8, person=b"postroom-split").digest()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _halves(keys: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """Split a group's distinct options into a train and a test half by a stable hash.
+
+    A single option cannot be split: both halves hold it. Otherwise an option's hash picks
+    its side, so a phrase keeps its side across groups, and the larger side then hands its
+    highest-hashing options over until the halves differ by at most one: a group of four
+    leaves two options on each side, not one against three.
+    """
+    if len(keys) < 2:
+        return keys, keys
+    ranked = sorted(keys, key=_digest)
+    train = [key for key in ranked if not _digest(key)[0] & 1]
+    test = [key for key in ranked if _digest(key)[0] & 1]
+    while len(train) > len(test) + 1:
+        test.append(train.pop())
+    while len(test) > len(train) + 1:
+        train.append(test.pop())
+    return frozenset(train), frozenset(test)
+
+
+class _SplitRandom(random.Random):
+    """A random source that chooses only among its split's half of every group of options."""
+
+    def __init__(self, seed: str, split: Split) -> None:
+        super().__init__(seed)
+        self.split = split
+
+    def _half(self, options: Sequence[_T]) -> list[_T]:
+        keys = [_stable_key(option) for option in options]
+        train, test = _halves(frozenset(keys))
+        mine = train if self.split == "train" else test
+        return [option for option, key in zip(options, keys, strict=True) if key in mine]
+
+    def choice(self, seq: Sequence[_T]) -> _T:  # type: ignore[override]
+        """Choose one option of this split's half of ``seq``."""
+        return super().choice(self._half(seq))
+
+    def sample(  # type: ignore[override]
+        self, population: Sequence[_T], k: int, *, counts: Sequence[int] | None = None
+    ) -> list[_T]:
+        """Sample up to ``k`` options of this split's half (fewer when the half is smaller)."""
+        if counts is not None:
+            raise ValueError("a split sample takes no counts")
+        half = self._half(population)
+        return super().sample(half, min(k, len(half)))
+
+
+def _unsplit_choice(rng: random.Random, options: Sequence[_T]) -> _T:
+    """Choose among all options whatever the split (file formats, subjects of applications)."""
+    return random.Random.choice(rng, options)
 
 
 def _some(
@@ -1221,8 +1312,10 @@ def _rechnung(rng: random.Random, ctx: _Ctx) -> _Letter:
             "Abzug|] auf [unser Konto|das unten genannte Konto|folgendes Konto]:",
             "Der [Rechnungsbetrag|Betrag] [von {t}|] ist [zahlbar|fällig] [bis zum "
             "{due}|innerhalb von {days} Tagen nach Rechnungseingang] [ohne Abzug|netto|]. "
-            "[Bitte verwenden Sie|Wir bitten um Zahlung auf] [folgende Bankverbindung|unser "
-            "Geschäftskonto]:",
+            "[Bitte verwenden Sie folgende Bankverbindung|Wir bitten um Zahlung auf unser "
+            "Geschäftskonto|Bitte überweisen Sie auf das folgende Konto|Unsere "
+            "Bankverbindung|Zahlungen erbitten wir auf dieses Konto|Bitte nutzen Sie für die "
+            "Überweisung unser Konto]:",
             "Wir bitten Sie, den Betrag [von {t}|] [bis {due}|binnen {days} Tagen] "
             "[auf folgendes Konto zu überweisen|unserem Konto gutzuschreiben]:",
         ),
@@ -1359,8 +1452,9 @@ def _mahnung(rng: random.Random, ctx: _Ctx) -> _Letter:
             "Zahlungseingang für [unsere Rechnung|die Rechnung] Nr. {inv} vom {idate} "
             "[feststellen|verzeichnen].",
             "die Rechnung {inv} vom {idate} ist seit dem {due} fällig. [Trotz unserer "
-            "Erinnerung|Auch nach unserer Zahlungserinnerung] "
-            "[ist der Betrag noch offen|haben wir keine Zahlung erhalten].",
+            "Erinnerung|Auch nach unserer Zahlungserinnerung|Trotz unseres Hinweises|Ungeachtet "
+            "unserer Erinnerung] [ist der Betrag noch offen|haben wir keine Zahlung "
+            "erhalten|steht der Ausgleich weiterhin aus|ist bei uns kein Geld eingegangen].",
         ),
         (
             "trotz [unserer Zahlungserinnerung|unserer ersten Mahnung] vom {prev} [ist die "
@@ -2279,7 +2373,7 @@ def _citizen_letter(
 
 def _antrag(rng: random.Random, ctx: _Ctx) -> _Letter:
     # Draw even when the caller chose, so the rest of the letter does not depend on it.
-    topic = rng.choice(ANTRAG_SUBJECTS)
+    topic = _unsplit_choice(rng, ANTRAG_SUBJECTS)
     topic = ctx.topic or topic
     me = _citizen(rng)
     subject, body, pool = _ANTRAG_PARTS[topic](rng, ctx, me)
@@ -2580,15 +2674,19 @@ def _widerspruch(rng: random.Random, ctx: _Ctx) -> _Letter:
         intros: tuple[str, ...] = (
             "Zur Begründung führen wir aus:",
             "Der Widerspruch wird wie folgt begründet:",
-            "[Zur Begründung|Begründung]:",
+            "[Zur Begründung|Begründung|Gründe|Im Einzelnen]:",
+            "[Den Widerspruch begründen wir|Wir begründen den Widerspruch] [wie folgt|im "
+            "Einzelnen wie folgt|folgendermaßen]:",
         )
     else:
         grounds_count = 2 if ctx.extent == 1 else len(kind.grounds)
         grounds = _some(rng, kind.grounds, min(2, len(kind.grounds)), grounds_count, **values)
         intros = (
-            "[Zur Begründung|Begründung]:",
-            "Ich begründe meinen Widerspruch wie folgt:",
-            "Der Widerspruch wird wie folgt begründet:",
+            "[Zur Begründung|Begründung|Meine Gründe|Im Einzelnen]:",
+            "[Ich begründe meinen Widerspruch|Meinen Widerspruch begründe ich] [wie "
+            "folgt|folgendermaßen|im Einzelnen so]:",
+            "[Der Widerspruch wird|Mein Widerspruch wird|Der Widerspruch ist|Mein "
+            "Widerspruch ist] [wie folgt|folgendermaßen|im Einzelnen so|kurz so] begründet:",
             "",
         )
     reason_intro = _one(rng, intros)
@@ -2631,29 +2729,41 @@ def _widerspruch(rng: random.Random, ctx: _Ctx) -> _Letter:
         )
     requests = (
         (
-            "[Wir beantragen|Beantragt wird], den Bescheid [aufzuheben|vollständig "
-            "aufzuheben|insoweit aufzuheben und neu zu entscheiden].",
-            "[Zugleich|Außerdem] beantragen wir [Akteneinsicht|Einsicht in die "
-            "Verwaltungsakte] [gemäß § 29 VwVfG|].",
+            "[Wir beantragen|Beantragt wird|Namens unserer Mandantschaft beantragen "
+            "wir|Unser Antrag lautet], den Bescheid [aufzuheben|vollständig "
+            "aufzuheben|insoweit aufzuheben und neu zu entscheiden|ersatzlos aufzuheben].",
+            "[Zugleich|Außerdem|Ferner|Darüber hinaus] beantragen wir [Akteneinsicht|Einsicht "
+            "in die Verwaltungsakte|Einsicht in die Behördenakte|die Übersendung einer Kopie der "
+            "Akte] [gemäß § 29 VwVfG|nach § 29 VwVfG|].",
             "[Eine ausführliche Begründung|Die weitere Begründung] reichen wir [nach "
             "Akteneinsicht|bis zum {ad2}|gesondert] nach.",
-            "Bis zur Entscheidung über den Widerspruch beantragen wir die Aussetzung der "
-            "Vollziehung [nach § 80 Abs. 4 VwGO|].",
-            "Bitte bestätigen Sie uns den Eingang [dieses Widerspruchs|des Schreibens] "
-            "[schriftlich|kurz].",
+            "[Bis zur Entscheidung über den Widerspruch|Bis zu Ihrer Entscheidung|Für die "
+            "Dauer des Verfahrens|Bis zum Abschluss des Vorverfahrens] beantragen wir die "
+            "Aussetzung der Vollziehung [nach § 80 Abs. 4 VwGO|gemäß § 80 Abs. 4 VwGO|].",
+            "[Bitte bestätigen Sie uns|Wir bitten um Bestätigung für|Bestätigen Sie uns "
+            "bitte|Wir erbitten eine Bestätigung für] den Eingang [dieses "
+            "Widerspruchs|des Schreibens|unseres Widerspruchs|dieses Schriftsatzes] "
+            "[schriftlich|kurz|per Fax|].",
         )
         if lawyer
         else (
-            "[Ich beantrage|Beantragt wird], den Bescheid [aufzuheben|vollständig "
-            "aufzuheben|insoweit aufzuheben und neu zu entscheiden].",
-            "[Zugleich|Außerdem] beantrage ich [Akteneinsicht|Einsicht in die "
-            "Verwaltungsakte] [gemäß § 29 VwVfG|].",
+            "[Ich beantrage|Beantragt wird|Ich bitte darum|Mein Antrag lautet], den Bescheid "
+            "[aufzuheben|vollständig aufzuheben|insoweit aufzuheben und neu zu "
+            "entscheiden|ersatzlos aufzuheben].",
+            "[Zugleich|Außerdem|Ferner|Darüber hinaus] beantrage ich [Akteneinsicht|Einsicht "
+            "in die Verwaltungsakte|Einsicht in die Behördenakte|die Übersendung einer Kopie der "
+            "Akte] [gemäß § 29 VwVfG|nach § 29 VwVfG|].",
             "[Eine ausführliche Begründung|Die weitere Begründung] reiche ich [nach "
             "Akteneinsicht|bis zum {ad2}|gesondert] nach.",
-            "Bis zur Entscheidung über den Widerspruch [bitte ich um Aussetzung der "
-            "Vollziehung|beantrage ich die Aussetzung der Vollziehung nach § 80 Abs. 4 VwGO].",
-            "Bitte bestätigen Sie mir den Eingang [dieses Widerspruchs|des Schreibens] "
-            "[schriftlich|kurz].",
+            "[Bis zur Entscheidung über den Widerspruch|Bis zu Ihrer Entscheidung|Solange "
+            "über den Widerspruch nicht entschieden ist|Für die Dauer des Verfahrens] [bitte "
+            "ich um Aussetzung der Vollziehung|beantrage ich die Aussetzung der Vollziehung "
+            "nach § 80 Abs. 4 VwGO|bitte ich, von der Vollziehung abzusehen|beantrage ich, "
+            "die Vollziehung auszusetzen].",
+            "[Bitte bestätigen Sie mir|Ich bitte um Bestätigung für|Bestätigen Sie mir "
+            "bitte|Ich bitte Sie um eine Bestätigung für] den Eingang [dieses "
+            "Widerspruchs|des Schreibens|meines Widerspruchs|dieses Briefes] "
+            "[schriftlich|kurz|per Post|].",
         )
     )
     ad2 = _de(ctx.date + dt.timedelta(days=rng.randint(14, 30)))
@@ -3119,8 +3229,10 @@ def _bewerbung(rng: random.Random, ctx: _Ctx) -> _Letter:
                 "[hiermit bewerbe ich mich|ich bewerbe mich] um die [ausgeschriebene|] Stelle "
                 "[{t}|als {t}], die ich {src} gefunden habe.",
                 "die von Ihnen {src} ausgeschriebene Stelle als {t} [entspricht genau meinen "
-                "Vorstellungen|hat sofort mein Interesse geweckt]. [Daher sende ich "
-                "Ihnen|Anbei erhalten Sie] meine Bewerbungsunterlagen.",
+                "Vorstellungen|hat sofort mein Interesse geweckt|passt sehr gut zu meinem "
+                "Profil|reizt mich sehr]. [Daher sende ich Ihnen|Anbei erhalten Sie|Gern "
+                "übersende ich Ihnen|Beigefügt finden Sie] meine [Bewerbungsunterlagen|"
+                "vollständigen Unterlagen].",
             ),
             **values,
         ),
@@ -3132,9 +3244,10 @@ def _bewerbung(rng: random.Random, ctx: _Ctx) -> _Letter:
                 "Genehmigungsverfahren|für die Betreuung der Bürger] zuständig bin.",
                 "Nach [meiner Ausbildung|meinem Studium] [habe ich {years} Jahre "
                 "Berufserfahrung bei {emp} gesammelt|sammelte ich {years} Jahre Erfahrung bei "
-                "{emp}]. [Dort|Hier] [habe ich "
-                "gelernt|lernte ich], [komplexe Vorgänge selbstständig zu bearbeiten|mit "
-                "Menschen in schwierigen Situationen umzugehen].",
+                "{emp}]. [Dort|Hier|In dieser Zeit|Dabei] [habe ich gelernt|lernte ich], "
+                "[komplexe Vorgänge selbstständig zu bearbeiten|mit Menschen in schwierigen "
+                "Situationen umzugehen|Fristen sicher im Blick zu behalten|auch unter "
+                "Zeitdruck sorgfältig zu arbeiten].",
                 "[Mein Studium|Meine Ausbildung] habe ich [im Jahr {y}|vor {years} Jahren] "
                 "[erfolgreich|mit gutem Ergebnis] abgeschlossen; seitdem bin ich bei {emp} "
                 "tätig.",
@@ -3145,28 +3258,36 @@ def _bewerbung(rng: random.Random, ctx: _Ctx) -> _Letter:
         _one(
             rng,
             (
-                "[Zu meinen Stärken gehören|Ich zeichne mich aus durch] [Zuverlässigkeit, "
+                "[Zu meinen Stärken gehören|Ich zeichne mich aus durch|Besonders "
+                "ausgeprägt sind bei mir|Mitbringen würde ich] [Zuverlässigkeit, "
                 "Teamfähigkeit und eine strukturierte Arbeitsweise|Sorgfalt und Freude am "
                 "Umgang mit Menschen|Belastbarkeit und Organisationstalent].",
                 "[Besonders reizt mich|Mich reizt besonders] [die Vielfalt der Aufgaben|die "
                 "Arbeit für das Gemeinwohl|die Möglichkeit, mich fachlich weiterzuentwickeln] "
                 "in einer [modernen|bürgernahen] Kreisverwaltung.",
-                "[Sicher im Umgang bin ich mit MS Office und gängigen Fachverfahren|Sehr gute "
-                "Kenntnisse habe ich im Verwaltungsrecht und in der Anwendung von "
-                "Fachsoftware|Fundierte Kenntnisse besitze ich in der Bauleitplanung und im "
-                "Baurecht].",
+                "[Sicher im Umgang bin ich mit|Gut vertraut bin ich mit|Routiniert arbeite "
+                "ich mit|Erfahrung habe ich mit] [MS Office und gängigen Fachverfahren|den "
+                "üblichen Büroanwendungen|elektronischer Aktenführung|Fachsoftware der "
+                "Verwaltung].",
+                "[Sehr gute|Fundierte|Solide|Vertiefte] Kenntnisse [habe ich|besitze ich] [im "
+                "Verwaltungsrecht|in der Bauleitplanung und im Baurecht|im Sozialrecht|im "
+                "Haushaltsrecht].",
             ),
         ),
         _one(
             rng,
             (
-                "[Ich könnte|Die Stelle könnte ich] [zum {start}|unter Einhaltung einer "
-                "Kündigungsfrist von drei Monaten|ab sofort] antreten.",
+                "[Ich könnte|Die Stelle könnte ich|Ich stehe Ihnen zur Verfügung und "
+                "könnte|Die Tätigkeit könnte ich] [zum {start}|unter Einhaltung einer "
+                "Kündigungsfrist von drei Monaten|ab sofort|nach kurzer Einarbeitungszeit] "
+                "antreten.",
                 "[Über eine Einladung zu einem Vorstellungsgespräch|Über die Gelegenheit zu "
-                "einem persönlichen Gespräch] [freue ich mich sehr|würde ich mich sehr "
-                "freuen].",
-                "[Meine Gehaltsvorstellung orientiert sich an Entgeltgruppe {eg} TVöD|Ich "
-                "strebe eine Eingruppierung in Entgeltgruppe {eg} TVöD an].",
+                "einem persönlichen Gespräch|Über eine positive Rückmeldung|Über ein "
+                "Kennenlernen] [freue ich mich sehr|würde ich mich sehr freuen|freue ich "
+                "mich|würde ich mich freuen].",
+                "[Meine Gehaltsvorstellung orientiert sich an|Angemessen wäre für mich eine "
+                "Eingruppierung in|Ich gehe von einer Vergütung aus nach|Meine "
+                "Gehaltsvorstellung liegt bei] Entgeltgruppe {eg} TVöD.",
             ),
             eg=rng.choice(("E 9a", "E 9b", "E 9c", "E 10", "E 11", "S 12")),
             **values,
@@ -3417,7 +3538,16 @@ def _gericht(rng: random.Random, ctx: _Ctx) -> _Letter:
         )
     refs = [f"{rng.choice(('Aktenzeichen:', 'Az.:', 'Geschäftsnummer:', 'Aktenzeichen'))} {number}"]
     if rng.random() < 0.5:
-        refs.append("(Bitte bei allen Schreiben angeben)")
+        refs.append(
+            rng.choice(
+                (
+                    "(Bitte bei allen Schreiben angeben)",
+                    "(bei Antwort bitte angeben)",
+                    "(Bitte stets angeben)",
+                    "(Bei Schriftverkehr bitte angeben)",
+                )
+            )
+        )
     if rng.random() < 0.4:
         refs.append(f"Ihr Zeichen: {_aktenzeichen(rng, '30', 'RA', ctx.year)}")
     if rng.random() < 0.3:
@@ -3431,14 +3561,23 @@ def _gericht(rng: random.Random, ctx: _Ctx) -> _Letter:
     defendant = authority.replace("Kreisverwaltung", "Landkreis").replace(
         "Landratsamt", "Landkreis"
     )
+    dash = rng.choice(("– {} –", "- {} -", "({})", "– {} –,"))
     caption = _Lines(
         (
             f"In dem {_PROCEEDINGS[court]}",
             f"{party.name}, {party.street}, {party.zip_town},",
-            f"– {plaintiff_role} –",
-            "gegen",
-            f"{defendant}, vertreten durch den Landrat,",
-            f"– {defendant_role} –",
+            dash.format(plaintiff_role),
+            rng.choice(("gegen", "g e g e n", "gegen:", "./.")),
+            f"{defendant}, "
+            + rng.choice(
+                (
+                    "vertreten durch den Landrat,",
+                    "vertreten durch die Landrätin,",
+                    "dieser vertreten durch den Landrat,",
+                    "vertr. d. d. Landrat,",
+                )
+            ),
+            dash.format(defendant_role),
             f"wegen {matter}",
         ),
         indent=rng.choice((0, 0, 10)),
@@ -3473,7 +3612,15 @@ def _gericht(rng: random.Random, ctx: _Ctx) -> _Letter:
                 clerk.name,
                 sender.role or "",
                 "",
-                "Dieses Schreiben wurde maschinell erstellt und ist ohne Unterschrift gültig.",
+                rng.choice(
+                    (
+                        "Dieses Schreiben wurde maschinell erstellt und ist ohne Unterschrift "
+                        "gültig.",
+                        "Maschinell erstellt, daher ohne Unterschrift wirksam.",
+                        "Dieses Schreiben ist ohne Unterschrift gültig.",
+                        "Das Schreiben wurde elektronisch erstellt und trägt keine Unterschrift.",
+                    )
+                ),
             ],
             ["Mit freundlichen Grüßen", "", clerk.name, sender.role or ""],
         )
@@ -3508,9 +3655,10 @@ def _gericht(rng: random.Random, ctx: _Ctx) -> _Letter:
             _one(
                 rng,
                 (
-                    "[Das persönliche Erscheinen|Ein persönliches Erscheinen] [eines "
-                    "Vertreters|eines informierten Vertreters] [ist nicht angeordnet|wird "
-                    "angeordnet].",
+                    "[Das persönliche Erscheinen|Ein persönliches Erscheinen|Die persönliche "
+                    "Anwesenheit|Das Erscheinen] [eines Vertreters|eines informierten "
+                    "Vertreters|einer sachkundigen Person|der Beteiligten] [ist nicht "
+                    "angeordnet|wird angeordnet|ist nicht erforderlich|wird nicht verlangt].",
                     "Es wird [gebeten|ersucht], [eine Terminsvollmacht|die Vollmacht des "
                     "Terminsvertreters] [vorzulegen|mitzubringen].",
                 ),
@@ -3519,8 +3667,10 @@ def _gericht(rng: random.Random, ctx: _Ctx) -> _Letter:
             _one(
                 rng,
                 (
-                    "Beim Ausbleiben eines Beteiligten kann [auch ohne ihn|in seiner "
-                    "Abwesenheit] verhandelt und entschieden werden.",
+                    "[Beim Ausbleiben|Im Fall des Ausbleibens|Erscheint jemand nicht, so kann "
+                    "bei Ausbleiben] eines Beteiligten [auch ohne ihn|in seiner Abwesenheit|"
+                    "gleichwohl|dennoch] [verhandelt und entschieden|entschieden|verhandelt] "
+                    "werden.",
                     "[Auf die Folgen des Ausbleibens|Auf {absent}] wird hingewiesen: Beim "
                     "Ausbleiben eines Beteiligten kann auch ohne ihn [verhandelt und "
                     "entschieden|entschieden] werden.",
@@ -3564,8 +3714,9 @@ def _gericht(rng: random.Random, ctx: _Ctx) -> _Letter:
                     "[Sie erhalten Gelegenheit|Es wird Gelegenheit gegeben], "
                     "[binnen|innerhalb von] {w} Wochen [Stellung zu nehmen|zur {schrift} Stellung "
                     "zu nehmen].",
-                    "[Um Erwiderung|Um Stellungnahme] wird [binnen {w} Wochen|innerhalb "
-                    "einer Frist von {w} Wochen] gebeten.",
+                    "[Um Erwiderung|Um Stellungnahme|Um Äußerung|Um eine Antwort] wird "
+                    "[binnen {w} Wochen|innerhalb einer Frist von {w} Wochen|innerhalb von {w} "
+                    "Wochen|in den nächsten {w} Wochen] gebeten.",
                 ),
                 **values,
             ),
@@ -3574,8 +3725,9 @@ def _gericht(rng: random.Random, ctx: _Ctx) -> _Letter:
                 (
                     "[Bitte legen Sie|Es wird gebeten,] die [vollständigen|] "
                     "Verwaltungsvorgänge [vor|vorzulegen] [, nach Möglichkeit paginiert|].",
-                    "[Gleichzeitig|Zugleich] werden Sie gebeten, [die Behördenakten|die "
-                    "Verwaltungsakten] [zu übersenden|vorzulegen].",
+                    "[Gleichzeitig|Zugleich|Außerdem|Ferner] werden Sie gebeten, [die "
+                    "Behördenakten|die Verwaltungsakten|die Akten|die einschlägigen Vorgänge] "
+                    "[zu übersenden|vorzulegen|zu überlassen|einzureichen].",
                 ),
                 **values,
             ),
@@ -3621,8 +3773,9 @@ def _gericht(rng: random.Random, ctx: _Ctx) -> _Letter:
                 (
                     "[Eine Entscheidung|Ein Termin] [ist derzeit nicht absehbar|wird "
                     "gesondert mitgeteilt].",
-                    "[Weitere Verfügungen|Weitere Mitteilungen] [bleiben vorbehalten|ergehen "
-                    "gesondert].",
+                    "[Weitere Verfügungen|Weitere Mitteilungen|Weitere Hinweise|Weitere "
+                    "Anordnungen] [bleiben vorbehalten|ergehen gesondert|folgen gesondert|folgen "
+                    "bei Bedarf].",
                 ),
             ),
         ]
@@ -4026,11 +4179,14 @@ def _anfrage(rng: random.Random, ctx: _Ctx) -> _Letter:
             _one(
                 rng,
                 (
-                    "[Unter Berufung auf|Gestützt auf] den Auskunftsanspruch nach dem "
-                    "Landespressegesetz [bitte ich|bitten wir] um [Beantwortung folgender "
-                    "Fragen|Auskunft zu folgenden Punkten]:",
-                    "[Bitte beantworten Sie mir folgende Fragen|Ich bitte Sie um "
-                    "Beantwortung der folgenden Fragen]:",
+                    "[Unter Berufung auf|Gestützt auf|Unter Hinweis auf|Mit Blick auf] den "
+                    "[Auskunftsanspruch nach dem Landespressegesetz|presserechtlichen "
+                    "Auskunftsanspruch] [bitte ich|bitten wir] um [Beantwortung folgender "
+                    "Fragen|Auskunft zu folgenden Punkten|Antworten auf folgende Fragen|Auskunft "
+                    "zu diesen Fragen]:",
+                    "[Bitte beantworten Sie mir|Ich bitte Sie um Beantwortung der|Ich bitte "
+                    "um Antworten auf die|Meine Anfrage betrifft die] [folgenden Fragen|"
+                    "nachstehenden Fragen|folgenden Punkte|unten aufgeführten Fragen]:",
                 ),
             ),
             _Lines(
@@ -4048,8 +4204,10 @@ def _anfrage(rng: random.Random, ctx: _Ctx) -> _Letter:
                     "{f}].",
                     "[Gerne|Auch] [können Sie mich|erreichen Sie mich] [telefonisch|für "
                     "Rückfragen] unter {ph} [erreichen|].",
-                    "Eine [kurze|schriftliche] Stellungnahme [des Landrats|der "
-                    "Kreisverwaltung] [würden wir gerne zitieren|nehmen wir gerne auf].",
+                    "[Eine|Gern auch eine] [kurze|schriftliche|knappe|offizielle] "
+                    "Stellungnahme [des Landrats|der Kreisverwaltung|der Pressestelle|der "
+                    "Verwaltung] [würden wir gerne zitieren|nehmen wir gerne auf|fließt gern in "
+                    "den Beitrag ein|würden wir gern berücksichtigen].",
                 ),
                 ph=sender.phone,
                 **values,
@@ -4266,9 +4424,10 @@ _OFFERS = (
         ),
         (
             "[die Digitalisierung|das Onlinezugangsgesetz] [stellt Verwaltungen vor große "
-            "Aufgaben|verlangt schnelle Lösungen]. [Mit unserer Lösung|Mit {prod}] [gelingt "
-            "der Umstieg|digitalisieren Sie Ihre Abläufe] [in wenigen Wochen|ohne großen "
-            "Aufwand].",
+            "Aufgaben|verlangt schnelle Lösungen]. [Mit unserer Lösung|Mit {prod}|Mit unserer "
+            "Unterstützung|Dank {prod}] [gelingt der Umstieg|digitalisieren Sie Ihre "
+            "Abläufe|gelingt die Umstellung|laufen Ihre Verfahren digital] [in wenigen "
+            "Wochen|ohne großen Aufwand|reibungslos|ohne Unterbrechung des Betriebs].",
             "[wussten Sie|ist Ihnen bekannt], dass [über 300 Kommunen|bereits zahlreiche "
             "Landkreise] [auf {prod} setzen|mit {prod} arbeiten]? [Überzeugen Sie sich "
             "selbst|Testen Sie unverbindlich].",
@@ -4305,8 +4464,10 @@ _OFFERS = (
             "an [Beschäftigte in Kommunalverwaltungen|Sachbearbeiterinnen und "
             "Sachbearbeiter]. [Praxisnah|Kompakt] und [aktuell|von erfahrenen Referenten].",
             "[gesetzliche Änderungen|neue Vorschriften] [erfordern|verlangen] [ständige "
-            "Weiterbildung|aktuelles Wissen]. [Wir bieten|Unsere Akademie bietet] "
-            "[Seminare|Schulungen] [in Präsenz und online|an vielen Standorten].",
+            "Weiterbildung|aktuelles Wissen]. [Wir bieten|Unsere Akademie bietet|Im "
+            "Programm finden Sie|Bei uns gibt es] [Seminare|Schulungen|Kurse|Workshops] [in "
+            "Präsenz und online|an vielen Standorten|auch als Inhouse-Format|in kleinen "
+            "Gruppen].",
         ),
         (
             "- [Erfahrene Referenten|Referenten aus der Praxis]",
@@ -4414,8 +4575,9 @@ def _werbung(rng: random.Random, ctx: _Ctx) -> _Letter:
                 "[Wir freuen uns auf Ihre Anfrage|Wir beraten Sie gerne persönlich|Rufen Sie "
                 "uns an – wir freuen uns auf Sie]!",
                 "[Sie möchten keine Werbung mehr erhalten?|Keine weiteren Angebote "
-                "gewünscht?] [Dann genügt eine kurze Nachricht an|Schreiben Sie einfach an] "
-                "{mail}.",
+                "gewünscht?|Kein Interesse an Post von uns?|Genug von unseren Angeboten?] [Dann "
+                "genügt eine kurze Nachricht an|Schreiben Sie einfach an|Eine E-Mail an {mail} "
+                "genügt:|Ein kurzer Hinweis an {mail} reicht:] {mail}.",
             ),
             2,
             4,
@@ -4523,11 +4685,15 @@ def _sonstiges(rng: random.Random, ctx: _Ctx) -> _Letter:
             _one(
                 rng,
                 (
-                    "[Wir würden uns freuen|Es wäre uns eine Ehre], [wenn der Landrat ein "
-                    "Grußwort sprechen würde|wenn Sie oder eine Vertretung der "
-                    "Kreisverwaltung ein kurzes Grußwort halten könnten].",
-                    "[Neben einem kleinen Imbiss|Bei Musik und Imbiss] [erwartet Sie ein "
-                    "buntes Programm|bieten wir Einblicke in unsere Arbeit].",
+                    "[Wir würden uns freuen|Es wäre uns eine Ehre|Wir fänden es schön|Es "
+                    "würde uns sehr freuen], [wenn der Landrat ein Grußwort sprechen "
+                    "würde|wenn Sie oder eine Vertretung der Kreisverwaltung ein kurzes Grußwort "
+                    "halten könnten|wenn die Kreisverwaltung einige Worte an die Gäste "
+                    "richten würde|wenn jemand aus dem Kreishaus ein paar Worte sagen könnte].",
+                    "[Neben einem kleinen Imbiss|Bei Musik und Imbiss|Bei Kaffee und "
+                    "Kuchen|Neben Getränken und Snacks] [erwartet Sie ein buntes "
+                    "Programm|bieten wir Einblicke in unsere Arbeit|gibt es Führungen und "
+                    "Gespräche|stellen wir unsere Projekte vor].",
                 ),
             ),
             _one(
@@ -4611,8 +4777,9 @@ def _sonstiges(rng: random.Random, ctx: _Ctx) -> _Letter:
             _one(
                 rng,
                 (
-                    "[Das ist|So etwas ist] [nicht selbstverständlich|heute leider nicht "
-                    "selbstverständlich].",
+                    "[Das ist|So etwas ist|Diese Hilfsbereitschaft ist|Ein solcher Einsatz ist] "
+                    "[nicht selbstverständlich|heute leider nicht selbstverständlich|keineswegs "
+                    "alltäglich|bemerkenswert].",
                     "[Bitte geben Sie|Geben Sie bitte] [unseren Dank|diesen Dank] [an alle "
                     "Beteiligten|an die Kolleginnen und Kollegen] weiter.",
                 ),
@@ -4649,8 +4816,10 @@ def _sonstiges(rng: random.Random, ctx: _Ctx) -> _Letter:
             _one(
                 rng,
                 (
-                    "[Bitte ändern Sie|Wir bitten Sie, die Anschrift] [die Anschrift|] [in "
-                    "Ihren Unterlagen|in Ihrem System] [entsprechend|zu aktualisieren|].",
+                    "[Bitte passen Sie die Anschrift|Bitte passen Sie die Adresse] [in Ihren "
+                    "Unterlagen|in Ihrem System] [entsprechend|] an.",
+                    "[Wir bitten Sie,|Bitte denken Sie daran,] die Anschrift [in Ihren "
+                    "Unterlagen|in Ihrem System] [zu aktualisieren|zu ändern].",
                     "[Telefonnummer und E-Mail-Adresse|Alle anderen Kontaktdaten] [bleiben "
                     "unverändert|ändern sich nicht].",
                 ),
@@ -4706,8 +4875,9 @@ def _sonstiges(rng: random.Random, ctx: _Ctx) -> _Letter:
                 (
                     "[Bitte richten Sie|Richten Sie bitte] [künftige Schreiben|Ihre Post] an "
                     "[die neue Vorsitzende|den neuen Vorstand|die oben genannte Adresse].",
-                    "[Wir freuen uns|Der neue Vorstand freut sich] auf [die weitere "
-                    "Zusammenarbeit|eine gute Zusammenarbeit].",
+                    "[Wir freuen uns|Der neue Vorstand freut sich|Wir setzen|Der Vorstand setzt] "
+                    "auf [die weitere Zusammenarbeit|eine gute Zusammenarbeit|ein gutes "
+                    "Miteinander|den weiteren Austausch].",
                 ),
             ),
         ]
@@ -5271,7 +5441,7 @@ class _Draft:
     pages: tuple[_Page, ...]
 
 
-def _draft(doc_type: str, seed: int, subject: str | None) -> _Draft:
+def _draft(doc_type: str, seed: int, subject: str | None, split: Split | None = None) -> _Draft:
     if doc_type not in _COMPOSERS:
         raise ValueError(
             f"unknown document type {doc_type!r}; expected one of {', '.join(DOC_TYPES)}"
@@ -5280,8 +5450,11 @@ def _draft(doc_type: str, seed: int, subject: str | None) -> _Draft:
         raise ValueError(
             f"subject {subject!r} needs doc_type 'antrag' and one of {', '.join(ANTRAG_SUBJECTS)}"
         )
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
     # A string seed is hashed with SHA-512 by random, so it is stable across runs and machines.
-    rng = random.Random(f"postroom-samples:{doc_type}:{seed}")
+    key = f"postroom-samples:{doc_type}:{seed}"
+    rng = random.Random(key) if split is None else _SplitRandom(key, split)
     day = _workday(dt.date(2026, 1, 5) + dt.timedelta(days=rng.randint(0, 320)))
     roll = rng.random()
     extent = 1 if roll < 0.74 else 2 if roll < 0.93 else 3
@@ -5294,7 +5467,7 @@ def _draft(doc_type: str, seed: int, subject: str | None) -> _Draft:
     formats = (
         FORMATS if len(pages) == 1 else tuple(f for f in FORMATS if f not in SINGLE_PAGE_FORMATS)
     )
-    fmt = rng.choice(formats)
+    fmt = _unsplit_choice(rng, formats)
     truth = GroundTruth(
         name=f"{doc_type}-{seed}{SUFFIXES[fmt]}",
         doc_type=doc_type,
@@ -5308,13 +5481,20 @@ def _draft(doc_type: str, seed: int, subject: str | None) -> _Draft:
         amount_total=None if letter.amount_cents is None else letter.amount_cents / 100,
         invoice_number=letter.invoice_number,
         customer_number=letter.customer_number,
+        split=split,
     )
     return _Draft(truth, pages)
 
 
-def compose(doc_type: str, seed: int, subject: str | None = None) -> GroundTruth:
-    """Compose one letter's text, fields and page breaks for a seed, without rendering it."""
-    return _draft(doc_type, seed, subject).truth
+def compose(
+    doc_type: str, seed: int, subject: str | None = None, split: Split | None = None
+) -> GroundTruth:
+    """Compose one letter's text, fields and page breaks for a seed, without rendering it.
+
+    ``split`` (``train`` or ``test``) draws wording and layout from that half only; None
+    draws from all of it.
+    """
+    return _draft(doc_type, seed, subject, split).truth
 
 
 # --------------------------------------------------------------------------------------------
@@ -5400,14 +5580,14 @@ _TRANSPOSE = {
 def render_pages(truth: GroundTruth, seed: int, rotation: int = 0) -> list[Image.Image]:
     """Render a letter's pages as 300 dpi grayscale scans, rotated clockwise by ``rotation``.
 
-    The layout is the one composed from ``truth.doc_type`` and ``seed``; a truth that seed
-    does not reproduce (edited, or composed from another seed) is set as plain lines.
+    The layout is the one composed from ``truth.doc_type``, ``seed`` and ``truth.split``; a
+    truth these do not reproduce (edited, or composed from another seed) is set as plain lines.
     """
     if rotation not in (0, 90, 180, 270):
         raise ValueError(f"rotation must be 0, 90, 180 or 270, not {rotation}")
     pages: tuple[_Page, ...]
     if truth.doc_type in _COMPOSERS:
-        draft = _draft(truth.doc_type, seed, truth.subject)
+        draft = _draft(truth.doc_type, seed, truth.subject, truth.split)
         pages = draft.pages if draft.truth.pages == truth.pages else _plain_pages(truth, seed)
     else:
         pages = _plain_pages(truth, seed)
@@ -5550,10 +5730,10 @@ def _rotations(count: int, share: float) -> list[int]:
 
 
 def _compose_fitting(
-    doc_type: str, seed: int, fmt: str, fallback: Sequence[str]
+    doc_type: str, seed: int, fmt: str, fallback: Sequence[str], split: Split | None = None
 ) -> tuple[GroundTruth, int, str]:
     """Compose a letter for a format, switching format or seed when a single image can't hold it."""
-    truth = compose(doc_type, seed)
+    truth = compose(doc_type, seed, split=split)
     if fmt not in SINGLE_PAGE_FORMATS or len(truth.pages) == 1:
         return truth, seed, fmt
     if fallback:
@@ -5562,7 +5742,7 @@ def _compose_fitting(
     # seed space, so they never repeat another letter of the batch.
     for attempt in range(1, 1000):
         other = -(seed * 1000 + attempt)
-        truth = compose(doc_type, other)
+        truth = compose(doc_type, other, split=split)
         if len(truth.pages) == 1:
             return truth, other, fmt
     raise RuntimeError(f"no one-page {doc_type} letter found near seed {seed}")
@@ -5575,13 +5755,17 @@ def generate(
     formats: Sequence[str] | None = None,
     doc_types: Sequence[str] | None = None,
     rotated_share: float = 0.0,
+    split: Split | None = None,
 ) -> list[GroundTruth]:
     """Write ``count`` sample letters and their ``truth.jsonl`` to ``out_dir``; return the truths.
 
     Letters cycle through ``doc_types`` (default all, so any ten consecutive letters cover
     every type) and through ``formats``, shifted by one each round so that type and format
-    do not pair up. The same arguments give byte-identical files.
+    do not pair up. ``split`` draws wording and layout from the train or test half only. The
+    same arguments give byte-identical files.
     """
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
     types = tuple(doc_types) if doc_types else DOC_TYPES
     fmts = tuple(formats) if formats else FORMATS
     for doc_type in types:
@@ -5603,7 +5787,7 @@ def generate(
         doc_type = types[index % len(types)]
         wanted = fmts[(index + index // len(types)) % len(fmts)]
         truth, letter_seed, fmt = _compose_fitting(
-            doc_type, seed * 1_000_003 + index, wanted, multi
+            doc_type, seed * 1_000_003 + index, wanted, multi, split
         )
         name = f"{index + 1:04d}-{doc_type}{SUFFIXES[fmt]}"
         truth = dataclasses.replace(truth, name=name, format=fmt, rotation=rotations[index])
@@ -5650,10 +5834,22 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="fraction of letters turned by 90, 180 or 270 degrees",
     )
+    parser.add_argument(
+        "--split",
+        choices=SPLITS,
+        default=None,
+        help="draw wording and layout from the train or the test half only (default: all)",
+    )
     args = parser.parse_args(argv)
     try:
         truths = generate(
-            args.out_dir, args.count, args.seed, args.formats, args.doc_types, args.rotated_share
+            args.out_dir,
+            args.count,
+            args.seed,
+            args.formats,
+            args.doc_types,
+            args.rotated_share,
+            args.split,
         )
     except (FontNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -173,17 +173,106 @@ def test_compose_is_deterministic_and_honours_the_subject() -> None:
         assert samples.compose("antrag", 3, subject).subject == subject
 
 
-def test_letters_of_one_type_share_no_fixed_sentence() -> None:
+def sentences(truth: GroundTruth) -> set[str]:
+    """Return a letter's sentences longer than 30 characters, whitespace collapsed."""
+    text = " ".join(" ".join(page.split()) for page in truth.pages)
+    return {s for s in re.split(r"(?<=[.!?:])\s+", text) if len(s) > 30}
+
+
+def sixgrams(truth: GroundTruth) -> set[str]:
+    """Return a letter's word 6-grams with digits masked, so numbers do not tell letters apart."""
+    words = re.sub(r"\d", "#", " ".join(truth.pages)).split()
+    return {" ".join(words[i : i + 6]) for i in range(len(words) - 5)}
+
+
+def shared_wording(letters: int, split: bool) -> dict[str, float]:
+    """Return per type the share of test letters' 6-grams that train letters of the type hold.
+
+    Train letters come from seeds 0.., test letters from seeds 100000..; with ``split`` they
+    are drawn from the train and the test half, else both from all the wording.
+    """
+    shares = {}
+    for doc_type in DOC_TYPES:
+        seen: set[str] = set()
+        for seed in range(letters):
+            seen |= sixgrams(samples.compose(doc_type, seed, split="train" if split else None))
+        hits = total = 0
+        for seed in range(100_000, 100_000 + letters):
+            grams = sixgrams(samples.compose(doc_type, seed, split="test" if split else None))
+            hits += len(grams & seen)
+            total += len(grams)
+        shares[doc_type] = hits / total
+    return shares
+
+
+@pytest.mark.parametrize("split", [None, "train", "test"])
+def test_letters_of_one_type_share_no_fixed_sentence(split: samples.Split | None) -> None:
     letters = 30
     for doc_type in DOC_TYPES:
         seen: Counter[str] = Counter()
         for seed in range(letters):
-            text = " ".join(
-                " ".join(page.split()) for page in samples.compose(doc_type, seed).pages
-            )
-            seen.update({s for s in re.split(r"(?<=[.!?:])\s+", text) if len(s) > 30})
+            seen.update(sentences(samples.compose(doc_type, seed, split=split)))
         sentence, count = seen.most_common(1)[0]
         assert count <= letters // 2, f"{doc_type}: {count} of {letters} say {sentence!r}"
+
+
+def test_split_halves_hold_each_option_once_and_balance() -> None:
+    assert samples._halves(frozenset({"nur"})) == (frozenset({"nur"}), frozenset({"nur"}))
+    for size in range(2, 9):
+        options = frozenset(f"Option {chr(65 + i)}" for i in range(size))
+        train, test = samples._halves(options)
+        assert train and test and not train & test and train | test == options
+        assert abs(len(train) - len(test)) <= 1
+
+
+def test_split_letters_are_deterministic_and_differ_between_halves() -> None:
+    assert samples.compose("rechnung", 3, split=None) == samples.compose("rechnung", 3)
+    assert samples.compose("rechnung", 3).split is None
+    train = samples.compose("rechnung", 3, split="train")
+    assert train == samples.compose("rechnung", 3, split="train") and train.split == "train"
+    assert train.pages != samples.compose("rechnung", 3, split="test").pages
+    with pytest.raises(ValueError, match="unknown split"):
+        samples.compose("rechnung", 3, split="dev")  # type: ignore[arg-type]
+
+
+def test_split_keeps_every_subject_and_format() -> None:
+    for split in ("train", "test"):
+        truths = [samples.compose("antrag", seed, split=split) for seed in range(60)]
+        assert {t.subject for t in truths} == set(samples.ANTRAG_SUBJECTS)
+        assert {t.format for t in truths} == set(FORMATS)
+
+
+def test_split_holds_wording_out_of_training() -> None:
+    """Test letters share far fewer 6-grams with train letters when drawn from their half."""
+    together, apart = shared_wording(20, split=False), shared_wording(20, split=True)
+    mean_together = sum(together.values()) / len(together)
+    mean_apart = sum(apart.values()) / len(apart)
+    print(f"shared 6-grams: {mean_together:.3f} without a split, {mean_apart:.3f} with one")
+    assert mean_together > 0.2
+    assert mean_apart < 0.03
+    assert all(apart[t] < together[t] / 4 for t in DOC_TYPES), apart
+
+
+@pytest.mark.slow
+def test_split_holds_wording_out_of_training_at_scale() -> None:
+    """The same over 200 train and 200 test letters per type (about a minute)."""
+    together, apart = shared_wording(200, split=False), shared_wording(200, split=True)
+    for doc_type in DOC_TYPES:
+        print(f"{doc_type:12s} {together[doc_type]:.3f} → {apart[doc_type]:.3f}")
+    assert max(apart.values()) < 0.05
+    assert min(together.values()) > 0.3
+
+
+def test_generate_and_render_a_split(tmp_path: Path) -> None:
+    truths = samples.generate(tmp_path, 2, seed=3, formats=["png"], split="test")
+    assert [t.split for t in truths] == ["test", "test"]
+    line = (tmp_path / samples.TRUTH_FILE).read_text(encoding="utf-8").splitlines()[0]
+    assert json.loads(line)["split"] == "test"
+    # render_pages redraws the split's own layout (the truth names its split), not plain lines.
+    truth = samples.compose("werbung", 5, split="test")
+    assert samples._draft("werbung", 5, None, truth.split).truth == truth
+    assert samples._draft("werbung", 5, None, None).truth != truth
+    assert len(samples.render_pages(truth, 5)) == len(truth.pages)
 
 
 def test_render_is_deterministic_and_rotates_clockwise() -> None:
@@ -229,6 +318,13 @@ def test_main_prints_one_line_per_file(tmp_path: Path, capsys: pytest.CaptureFix
         "0002-mahnung.jpg",
         samples.TRUTH_FILE,
     ]
+
+
+def test_main_takes_a_split(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert samples.main([str(tmp_path), "--count", "1", "--split", "train"]) == 0
+    assert capsys.readouterr().out.count("\n") == 1
+    line = (tmp_path / samples.TRUTH_FILE).read_text(encoding="utf-8")
+    assert json.loads(line)["split"] == "train"
 
 
 def test_levenshtein_counts_edits() -> None:
