@@ -60,16 +60,14 @@ from typing import cast
 import pypdfium2 as pdfium
 import zxingcpp
 from PIL import Image, ImageFilter
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import NameObject, NumberObject, StreamObject
 from pytesseract import TesseractError
 from pytesseract.pytesseract import run_tesseract
 
-from schemas.letter import Frozen, Intake, MediaType, PageRange
+from schemas.letter import Frozen, MediaType, PageRange
 from tasks.errors import CorruptFileError
-from tasks.pages import PAGE_ERRORS, image_dpi, placed_image
+from tasks.pages import PAGE_ERRORS, image_dpi, placed_image, usable_text_layer
 
 # One tesseract thread per process; pages run in parallel instead (DESIGN.md).
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -148,7 +146,7 @@ def _pdf_views(source: Path) -> Iterator[PageView]:
     try:
         for index, page in enumerate(reader.pages):
             try:
-                view = _stored_view(page) or _rendered_view(document, index)
+                view = _stored_view_or_none(page) or _rendered_view(document, index)
                 text = page.extract_text() or ""
             except PAGE_ERRORS:
                 yield PageView(index + 1, None, VIEW_DPI)
@@ -163,15 +161,25 @@ def _stored_view(page: PageObject) -> tuple[Image.Image, float] | None:
     placed = placed_image(page)
     if placed is None or "/Decode" in placed.stream or "/SMask" in placed.stream:
         return None
+    codec = placed.stream.get("/Filter")
+    plain_jpeg = codec == "/DCTDecode" and _color_space(placed.stream) in {
+        "/DeviceGray",
+        "/DeviceRGB",
+    }
+    if not plain_jpeg and codec != "/CCITTFaxDecode":
+        return None
     left, _, right, _ = placed.box
     dpi = int(cast(NumberObject, placed.stream["/Width"])) / ((right - left) / 72)
-    codec = placed.stream.get("/Filter")
-    if codec == "/DCTDecode" and _color_space(placed.stream) in {"/DeviceGray", "/DeviceRGB"}:
-        return _small(Image.open(io.BytesIO(placed.stream.get_data())), dpi)
-    if codec == "/CCITTFaxDecode":
-        # pypdf hands G4 data back wrapped in a TIFF header, which Pillow (libtiff) decodes.
-        return _small(Image.open(io.BytesIO(placed.stream.get_data())), dpi)
-    return None
+    # pypdf hands JPEG data back as stored, and G4 data wrapped in a TIFF header.
+    return _small(Image.open(io.BytesIO(placed.stream.get_data())), dpi)
+
+
+def _stored_view_or_none(page: PageObject) -> tuple[Image.Image, float] | None:
+    """Return the stored image decoded small; None (render the page) when it cannot be."""
+    try:
+        return _stored_view(page)
+    except PAGE_ERRORS:
+        return None
 
 
 def _color_space(stream: StreamObject) -> str:
@@ -240,22 +248,20 @@ def separator_reason(page: PageView, rules: SeparatorRules, workdir: Path) -> st
     """
     if page.image is None:
         return None
+    word = rules.separator_word
     if rules.barcode:
         code = separator_barcode(page.image, rules.barcode_prefix, rules.barcode_formats)
         if code is not None:
             return f"barcode {code}"
-    half = page.image.reduce(2)
-    if rules.word and sheet_text_layer(page.text_layer, rules.separator_word):
-        return f"word {rules.separator_word}"
-    if rules.blank and not page.text_layer.strip() and is_blank(half, page.dpi / 2):
+    if rules.word and sheet_text_layer(page.text_layer, word):
+        return f"word {word}"
+    if usable_text_layer(page.text_layer):
+        return None  # a page of real text, a letter's
+    half, dpi = page.image.reduce(2), page.dpi / 2
+    if rules.blank and is_blank(half, dpi):
         return "blank page"
-    scratch = workdir / f"page-{page.number:04d}.png"
-    if (
-        rules.word
-        and not page.text_layer.strip()
-        and says_word(half, page.dpi / 2, rules.separator_word, scratch)
-    ):
-        return f"word {rules.separator_word}"
+    if rules.word and says_word(half, dpi, word, workdir / f"page-{page.number:04d}.png"):
+        return f"word {word}"
     return None
 
 
@@ -577,18 +583,3 @@ def _write_tiff(data: bytes, order: str, frames: list[list[_Entry]]) -> bytes:
         link = len(out)
         out += b"\0\0\0\0"
     return bytes(out)
-
-
-# -- the task --
-
-
-@task(cache_policy=NO_CACHE)
-def split_batch(intake: Intake, rules: SeparatorRules) -> list[PageRange] | None:
-    """Return the letters of a batch file, or None when the file is one letter.
-
-    Files of fewer than MIN_BATCH_PAGES pages are not looked at.
-    """
-    if intake.pages < MIN_BATCH_PAGES:
-        return None
-    views = page_views(Path(intake.local_path), intake.media_type)
-    return parts_of(intake.pages, find_separators(views, rules))

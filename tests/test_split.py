@@ -25,7 +25,7 @@ from pypdf.generic import (
 
 from flows.batches import BatchFormat, BatchTruth, SeparatorKind, scanned_separator, write_batch
 from flows.samples import DOC_TYPES, GroundTruth, compose, render_pages, write_letter
-from schemas.letter import Intake, LetterRef, MediaType, PageRange, SourceObject
+from schemas.letter import MediaType, PageRange
 from tasks.pages import image_pages, pdf_pages
 from tasks.split import (
     PageView,
@@ -37,7 +37,6 @@ from tasks.split import (
     parts_of,
     separator_barcode,
     sheet_text_layer,
-    split_batch,
 )
 
 ALL_RULES = SeparatorRules(blank=True)
@@ -144,33 +143,11 @@ def three_page_letter() -> tuple[GroundTruth, int]:
     raise AssertionError("no letter of three pages among 500 seeds")
 
 
-def intake_of(path: Path, pages: int) -> Intake:
-    """Return what intake would have found out about a local file."""
-    letter = LetterRef(letter_id="s" * 24, source=SourceObject(bucket="b", key="k", version_id="v"))
-    return Intake(
-        letter=letter,
-        sha256="0" * 64,
-        size=path.stat().st_size,
-        media_type=media_type(path),
-        pages=pages,
-        local_path=str(path),
-    )
-
-
 def test_a_single_multi_page_letter_is_not_split(tmp_path: Path) -> None:
     truth, seed = three_page_letter()
     truth = dataclasses.replace(truth, name="letter.pdf", format="pdf")
     path = write_letter(truth, render_pages(truth, seed), tmp_path / "letter.pdf")
-    assert split_batch.fn(intake_of(path, len(truth.pages)), ALL_RULES) is None
-
-
-def test_files_of_fewer_than_three_pages_are_not_looked_at(tmp_path: Path) -> None:
-    sheet = scanned_separator("both", 1)
-    truth = GroundTruth(
-        name="two.pdf", doc_type="batch", subject=None, format="pdf", pages=("", "")
-    )
-    path = write_letter(truth, [sheet, sheet], tmp_path / "two.pdf")
-    assert split_batch.fn(intake_of(path, 2), SeparatorRules()) is None
+    assert parts_of(len(truth.pages), separators_in(path)) is None
 
 
 @pytest.mark.parametrize(
@@ -245,14 +222,46 @@ def test_a_barcode_with_another_prefix_is_no_separator(tmp_path: Path) -> None:
     assert separators_in(tmp_path / truth.name, rules) == []
 
 
-def test_a_text_layer_that_is_a_sheet_separates() -> None:
-    assert sheet_text_layer("TRENNBLATT\nPostroom – bitte nicht entfernen", "TRENNBLATT")
+def born_digital_pdf(*pages: str) -> bytes:
+    """Return a PDF with one page of real text (Helvetica, not embedded) per argument."""
+    writer = PdfWriter()
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+        }
+    )
+    shared = writer._add_object(font)
+    for text in pages:
+        page = writer.add_blank_page(width=595, height=842)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): shared})}
+        )
+        contents = DecodedStreamObject()
+        contents.set_data(b"BT /F1 11 Tf 72 760 Td (" + text.encode("cp1252") + b") Tj ET")
+        page[NameObject("/Contents")] = writer._add_object(contents)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_text_layer_that_is_a_sheet_separates(tmp_path: Path) -> None:
+    assert sheet_text_layer("TRENNBLATT\nPostroom - bitte nicht entfernen", "TRENNBLATT")
     assert sheet_text_layer("TRENN BLATT", "TRENNBLATT")
     letter = (
         "Sehr geehrte Damen und Herren, bitte legen Sie zwischen die Schreiben ein Trennblatt, "
-        "damit die Poststelle den Stapel beim Scannen teilen kann. Mit freundlichen Grüßen"
+        "damit die Poststelle den Stapel beim Scannen teilen kann. Mit freundlichen Gruessen"
     )
     assert not sheet_text_layer(letter, "TRENNBLATT")
+    path = tmp_path / "born-digital.pdf"
+    path.write_bytes(born_digital_pdf(letter, "TRENNBLATT", letter, ""))
+    found = separators_in(path)
+    assert found == [
+        Separator(number=2, reason="word TRENNBLATT"),
+        Separator(number=4, reason="blank page"),
+    ]
 
 
 # -- cutting parts out without touching the page images --
