@@ -445,8 +445,10 @@ def combine(
 
     - no model (``probabilities`` None or empty): the rules decide;
     - both name the same type: it wins with the higher of the two confidences;
-    - they differ: the more confident one wins, its confidence discounted by half the other's,
-      because a second opinion against it is doubt;
+    - they differ: the more confident one wins, its confidence discounted by the loser's case
+      against it. The model's case is how much more it believes its own type than the rules'
+      (``p[model type] - p[rules type]``: an undecided model hardly counts); the rules' case is
+      their confidence, or nothing when they only fell back for want of any match;
     - review when the final confidence is below ``threshold``, when a strong rules decision
       (≥ ``strong_rule``) and a confident model (≥ ``threshold``) disagree, or when the final
       type's required fields (taxonomy ``required_fields``) are missing.
@@ -477,7 +479,7 @@ def combine(
                     f"rules ({rules.doc_type} {rules.confidence:.2f}) and model "
                     f"({model_type} {model_p:.2f}) disagree"
                 )
-            final = _winner(rules, model_type, model_p, note, taxonomy, text)
+            final = _winner(rules, known, model_type, taxonomy, text)
     if final.confidence < threshold:
         review.append(f"confidence {final.confidence:.2f} below {threshold:.2f}")
     missing = taxonomy.missing_fields(final.doc_type, final.fields)
@@ -488,20 +490,27 @@ def combine(
 
 def _winner(
     rules: Classification,
+    probabilities: dict[str, float],
     model_type: str,
-    model_p: float,
-    note: str,
     taxonomy: Taxonomy,
     text: str | None,
 ) -> Classification:
-    """Return the more confident of two disagreeing decisions, discounted by the other."""
+    """Return the more confident of two disagreeing decisions, discounted by the other's case."""
+    model_p = probabilities[model_type]
+    note = f"model: {model_type} {model_p:.2f}"
     if rules.confidence >= model_p:
+        against = max(0.0, model_p - probabilities.get(rules.doc_type, 0.0))
         return rules.model_copy(
             update={
-                "confidence": round(rules.confidence * (1 - model_p / 2), 3),
+                "confidence": round(rules.confidence * (1 - against), 3),
                 "reasons": (*rules.reasons, f"{note} (disagrees)"),
             }
         )
+    fell_back = (
+        rules.doc_type == taxonomy.fallback
+        and rules.confidence <= taxonomy.scoring.fallback_confidence
+    )
+    against = 0.0 if fell_back else rules.confidence
     subject, subject_reasons = None, [f"{model_type}: subject not detected (no text)"]
     if text is not None:
         subject, subject_reasons = detect_subject(
@@ -511,7 +520,7 @@ def _winner(
         update={
             "doc_type": model_type,
             "subject": subject,
-            "confidence": round(model_p * (1 - rules.confidence / 2), 3),
+            "confidence": round(model_p * (1 - against), 3),
             "classified_by": "model",
             "reasons": (
                 f"{note} (rules said {rules.doc_type} {rules.confidence:.2f})",

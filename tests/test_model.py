@@ -339,25 +339,36 @@ def rules_say(doc_type: str, confidence: float, fields: Fields | None = None) ->
             0.97,
             "",
         ),
-        # rules found nothing (fallback), a sure model decides
+        # rules found nothing (fallback): a sure model decides alone
         (
             rules_say("sonstiges", 0.3),
             {"werbung": 0.97, "sonstiges": 0.03},
             "werbung",
             "model",
-            0.825,
+            0.97,
             "",
         ),
-        # disagreement, neither sure: the more confident wins, discounted, and goes to review
-        (rules_say("anfrage", 0.6), {"beschwerde": 0.9}, "beschwerde", "model", 0.63, "below"),
-        (rules_say("anfrage", 0.92), {"beschwerde": 0.4}, "anfrage", "rule", 0.736, "below"),
+        # a weak rule match still counts against the model
+        (rules_say("werbung", 0.3), {"anfrage": 0.97}, "anfrage", "model", 0.679, "below"),
+        # disagreement: the more confident wins, discounted by the other's case against it
+        (rules_say("anfrage", 0.6), {"beschwerde": 0.9}, "beschwerde", "model", 0.36, "below"),
+        (rules_say("anfrage", 0.92), {"beschwerde": 0.4}, "anfrage", "rule", 0.552, "below"),
+        # an undecided model (its type barely ahead of the rules') hardly counts
+        (
+            rules_say("anfrage", 0.92),
+            {"beschwerde": 0.4, "anfrage": 0.35},
+            "anfrage",
+            "rule",
+            0.874,
+            "",
+        ),
         # a strong rule and a confident model disagree
         (
             rules_say("gericht", 0.95, AZ),
             {"widerspruch": 0.9},
             "gericht",
             "rule",
-            0.522,
+            0.095,
             "disagree",
         ),
         # agreement below the threshold
@@ -370,7 +381,7 @@ def rules_say(doc_type: str, confidence: float, fields: Fields | None = None) ->
         (rules_say("anfrage", 0.85), {"altlast": 0.99}, "anfrage", "rule", 0.85, ""),
         # required fields missing for the final type
         (rules_say("gericht", 0.95), {"gericht": 0.9}, "gericht", "rule", 0.95, "aktenzeichen"),
-        (rules_say("sonstiges", 0.3), {"rechnung": 0.99}, "rechnung", "model", 0.842, "iban"),
+        (rules_say("sonstiges", 0.3), {"rechnung": 0.99}, "rechnung", "model", 0.99, "iban"),
     ],
 )
 def test_combine(
