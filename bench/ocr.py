@@ -307,11 +307,10 @@ def big_pdf(pages: int, seed: int) -> Path:
         return path
     print(f"generating a {pages}-page PDF in {path.parent} …", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="postroom-bench-") as tmp:
-        truths = generate(Path(tmp), math.ceil(pages / MEAN_PAGES_PER_LETTER) + 10, seed + 1)
+        count = math.ceil(pages / MEAN_PAGES_PER_LETTER) + 10
+        truths = generate(Path(tmp), count, seed + 1, formats=["pdf"])
         writer = PdfWriter()
         for truth in truths:
-            if truth.format not in ("pdf", "pdf-g4"):
-                continue
             writer.append(Path(tmp) / truth.name)
             if len(writer.pages) >= pages:
                 break
