@@ -44,7 +44,7 @@ from flows.samples import (
     render_pages,
     write_letter,
 )
-from tasks.split import DEFAULT_PREFIX, DEFAULT_WORD
+from schemas.letter import SEPARATOR_PREFIX, SEPARATOR_WORD
 
 SeparatorKind = Literal["barcode", "word", "both", "blank"]
 BatchFormat = Literal["pdf", "pdf-g4", "tiff"]
@@ -95,7 +95,7 @@ class BatchTruth:
         }
 
 
-def barcode_image(text: str = DEFAULT_PREFIX) -> Image.Image:
+def barcode_image(text: str = SEPARATOR_PREFIX) -> Image.Image:
     """Return a Code 128 barcode of ``text`` at 300 dpi (0.5 mm modules, quiet zones included)."""
     code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.Code128)
     bars = Image.fromarray(code.to_image(scale=MODULE_PX))  # zxing-cpp's Image is an array
@@ -117,14 +117,14 @@ def separator_sheet(kind: SeparatorKind, *, damaged: bool = False) -> Image.Imag
     middle = PAGE_SIZE[0] // 2
     if kind in ("word", "both"):
         big = _font("DejaVu Sans", True, WORD_SIZE_PX)
-        draw.text((middle, 900), DEFAULT_WORD, font=big, fill=0, anchor="mm")
+        draw.text((middle, 900), SEPARATOR_WORD, font=big, fill=0, anchor="mm")
     if kind in ("barcode", "both"):
         bars = barcode_image()
         top = 1500
         sheet.paste(bars, (middle - bars.width // 2, top))
         caption = _font("DejaVu Sans", False, 50)
         draw.text(
-            (middle, top + BAR_HEIGHT_PX + 50), DEFAULT_PREFIX, font=caption, fill=0, anchor="mm"
+            (middle, top + BAR_HEIGHT_PX + 50), SEPARATOR_PREFIX, font=caption, fill=0, anchor="mm"
         )
         if damaged:
             width = bars.width // 4
@@ -181,7 +181,7 @@ def write_batch(
     for index, (truth, letter_seed) in enumerate(batch_letters(letters, seed)):
         if index:
             images.append(scanned_separator(separator, seed * 1000 + index))
-            texts.append("" if separator == "blank" else DEFAULT_WORD)
+            texts.append("" if separator == "blank" else SEPARATOR_WORD)
             sheets.append(len(images))
         first = len(images) + 1
         images.extend(render_pages(truth, letter_seed))

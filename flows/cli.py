@@ -7,6 +7,7 @@ postroom records list|show|export|search|history|get   the records database
 postroom archive verify|get ID        check or download an archival package
 postroom audit [--sample N]           the fixity audit, now
 postroom disposal list|decide         records whose retention ended, and the archivist's decision
+postroom review list|answer           letters waiting for an operator (the form: Prefect UI)
 postroom web [--port N]               the search page on 127.0.0.1
 postroom samples OUT_DIR              generate sample letters (scans with ground truth)
 """
@@ -32,6 +33,7 @@ from rich.table import Table
 from flows.archive_commands import add_archive_commands, add_audit_command
 from flows.disposal_commands import add_disposal_commands
 from flows.records_commands import add_records_search_commands
+from flows.review_commands import add_review_commands
 from flows.web_commands import add_web_command
 
 console = Console()
@@ -158,6 +160,7 @@ def parser() -> argparse.ArgumentParser:
     add_archive_commands(sub)
     add_audit_command(sub)
     add_disposal_commands(sub)
+    add_review_commands(sub)
     add_web_command(sub)
     return root
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from flows.stack import prefect_api_url
 from flows.sweep_inbox import sweep_inbox
 from schemas.db import engine_for
-from schemas.letter import SETTLED, SourceObject, State
+from schemas.letter import SETTLED, PageRange, SourceObject, State
 from schemas.records import Letter
 from schemas.settings import Settings
 from tasks.edges import Edges, edges_for
@@ -44,6 +44,26 @@ class Tracked:
         if self.status in {s.value for s in SETTLED} or self.status == State.IN_REVIEW:
             return True
         return self.run_state in FAILED_RUN_STATES
+
+
+def add_parts(edges: Edges, tracked: list[Tracked]) -> None:
+    """Follow the parts of every batch file that was split, as letters of their own."""
+    split = {(t.source.key, t.source.version_id): t.source for t in tracked if t.status == "split"}
+    if not split:
+        return
+    known = {t.letter_id for t in tracked}
+    with Session(edges.engine) as session:
+        parts = session.scalars(
+            select(Letter)
+            .where(Letter.first_page.is_not(None), Letter.source_key.in_([k for k, _ in split]))
+            .order_by(Letter.first_page)
+        ).all()
+    for row in parts:
+        source = split.get((row.source_key, row.version_id))
+        if source is None or row.id in known or row.first_page is None or row.last_page is None:
+            continue
+        part = PageRange(first_page=row.first_page, last_page=row.last_page)
+        tracked.append(Tracked(source=source, letter_id=row.id, run_name=run_name(source, part)))
 
 
 def refresh(edges: Edges, tracked: list[Tracked]) -> None:
@@ -114,7 +134,8 @@ def process_inbox(settings: Settings, console: Console, *, timeout: float) -> in
         bar = progress.add_task("processing letters", total=len(tracked))
         while True:
             refresh(edges, tracked)
-            progress.update(bar, completed=sum(t.finished for t in tracked))
+            add_parts(edges, tracked)
+            progress.update(bar, completed=sum(t.finished for t in tracked), total=len(tracked))
             if all(t.finished for t in tracked) or time.monotonic() > deadline:
                 break
             time.sleep(1.0)
@@ -122,7 +143,8 @@ def process_inbox(settings: Settings, console: Console, *, timeout: float) -> in
     ui = prefect_api_url().removesuffix("/api")
     waiting = [t for t in tracked if t.status == State.IN_REVIEW]
     for item in waiting:
-        console.print(f"review {item.source.key}: {ui}/runs/flow-run/{item.flow_run_id}")
+        link = f"{ui}/runs/flow-run/{item.flow_run_id}"
+        console.print(f"review {item.source.key}: {link}", soft_wrap=True)  # keep it clickable
     failed = [t for t in tracked if not t.finished]
     failed += [
         t

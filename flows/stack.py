@@ -29,7 +29,7 @@ import httpx
 from botocore.exceptions import BotoCoreError, ClientError
 
 from schemas.db import migrate
-from schemas.settings import Settings
+from schemas.settings import RESULTS_BLOCK, Settings
 from tasks.edges import s3_client
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -110,6 +110,28 @@ class Health:
     healthy: bool
     address: str
     detail: str
+
+
+def save_results_block(settings: Settings) -> None:
+    """Save the block through which Prefect keeps flow results in the system bucket.
+
+    process-letter persists its results there (a run must, to be suspended for review); the
+    block holds the S3 endpoint and credentials, so workers on other machines need no files.
+    """
+    from prefect_aws import AwsCredentials, S3Bucket
+    from prefect_aws.client_parameters import AwsClientParameters
+
+    s3 = settings.s3
+    credentials = AwsCredentials(
+        aws_access_key_id=s3.access_key_id.get_secret_value() if s3.access_key_id else None,
+        aws_secret_access_key=s3.secret_access_key,
+        region_name=s3.region,
+        aws_client_parameters=AwsClientParameters(endpoint_url=s3.endpoint_url),
+    )
+    block = S3Bucket(
+        bucket_name=settings.buckets.system, credentials=credentials, bucket_folder="prefect"
+    )
+    block.save(RESULTS_BLOCK, overwrite=True)
 
 
 def prefect_api_url() -> str:
@@ -435,6 +457,7 @@ class Stack:
                 client.create_global_concurrency_limit(
                     GlobalConcurrencyLimitCreate(name=OCR_LIMIT, limit=slots)
                 )
+        save_results_block(self.settings)
         self.deploy()
 
     def deploy(self) -> None:
@@ -493,6 +516,7 @@ class Stack:
         # A letter dropped should start within seconds, not at the default 10 s poll.
         env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "2")
         part = self.spawn("worker", argv, f"work pool {WORK_POOL}", env)
+        part.marker = "flows.worker"  # the interpreter's name would match any Python
         parts["worker"] = part
         self.save(parts)
         wait_for(self.worker_online, 60, part, "online")
@@ -516,7 +540,6 @@ class Stack:
         self.save(parts)
         wait_for(lambda: self.web_healthy(settings), 60, part, "healthy")
 
-        part.marker = "flows.worker"  # the interpreter's name would match any Python
     # -- commands --------------------------------------------------------------------------------
 
     def up(self, say: Callable[[str], None]) -> Settings:

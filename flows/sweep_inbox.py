@@ -9,6 +9,7 @@ from prefect import flow
 from schemas.settings import Settings
 from tasks.edges import edges_for
 from tasks.report import publish_sweep
+from tasks.review import flag_overdue
 from tasks.sweep import list_inbox, start_letter
 
 
@@ -25,4 +26,7 @@ def sweep_inbox(settle_seconds: float = 0.0) -> int:
     new = [run.row() for run in started if run.new]
     if new:
         publish_sweep(new)
+    # The sweep runs every few seconds anyway: it is the clock for reviews left waiting too long.
+    review = edges.settings.review
+    flag_overdue(edges.engine, dt.datetime.now(dt.UTC), review.overdue_hours, "sweep-inbox")
     return len(new)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Frozen(BaseModel):
@@ -31,6 +31,7 @@ class State(StrEnum):
     QUARANTINED = "quarantined"
     DUPLICATE = "duplicate"
     DESTROYED = "destroyed"
+    SPLIT = "split"  # a batch file: its parts are letters of their own
 
     @property
     def settled(self) -> bool:
@@ -38,7 +39,7 @@ class State(StrEnum):
         return self in SETTLED
 
 
-SETTLED = frozenset({State.DONE, State.QUARANTINED, State.DUPLICATE, State.DESTROYED})
+SETTLED = frozenset({State.DONE, State.QUARANTINED, State.DUPLICATE, State.DESTROYED, State.SPLIT})
 
 
 class MediaType(StrEnum):
@@ -100,6 +101,30 @@ class LetterRef(Frozen):
     source: SourceObject
     batch: PageRange | None = None
     status: State = State.RECEIVED
+
+
+# What a separator sheet between the letters of a scanned batch carries (tasks/split.py).
+SEPARATOR_PREFIX = "POSTROOM-TRENNBLATT"
+SEPARATOR_WORD = "TRENNBLATT"
+
+
+class SeparatorRules(Frozen):
+    """Which separator sheets a mailroom uses; a flow parameter, set in prefect.yaml."""
+
+    barcode: bool = True
+    barcode_prefix: str = SEPARATOR_PREFIX
+    # zxing-cpp format names, comma-separated; "" reads every format (~4 × the time).
+    barcode_formats: str = "Code128, QRCode"
+    word: bool = True
+    separator_word: str = SEPARATOR_WORD
+    blank: bool = False
+
+
+class Separator(Frozen):
+    """A page found to be a separator sheet, and why."""
+
+    number: int
+    reason: str  # "barcode POSTROOM-TRENNBLATT", "word TRENNBLATT", "blank page"
 
 
 class Intake(Frozen):
@@ -183,8 +208,16 @@ class OcrResult(Frozen):
         return tuple(p.alto_key for p in self.pages if p.alto_key is not None)
 
 
+FieldConfidence = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
 class Fields(Frozen):
-    """Fields extracted from a letter; each None where absent."""
+    """Fields extracted from a letter; each None where absent.
+
+    ``confidence`` holds, per field found, how sure the extraction is (0-1): a labelled value
+    or a valid checksum scores higher than a bare pattern or a value with rivals. A field
+    that is None has no entry; an operator's value counts 1.0.
+    """
 
     sender: str | None = None
     date: dt.date | None = None
@@ -193,6 +226,16 @@ class Fields(Frozen):
     amount_total: float | None = None
     invoice_number: str | None = None
     customer_number: str | None = None
+    confidence: dict[str, FieldConfidence] = Field(default_factory=dict)
+
+    @field_validator("confidence")
+    @classmethod
+    def _known_fields(cls, value: dict[str, float]) -> dict[str, float]:
+        """Check that every confidence belongs to a field of this model."""
+        unknown = sorted(set(value) - (set(cls.model_fields) - {"confidence"}))
+        if unknown:
+            raise ValueError(f"confidence for unknown field(s): {', '.join(unknown)}")
+        return value
 
 
 class Classification(Frozen):
@@ -204,6 +247,19 @@ class Classification(Frozen):
     classified_by: Literal["rule", "model", "operator"]
     reasons: tuple[str, ...] = ()
     fields: Fields = Fields()
+    department: str | None = None  # an operator's choice; None: the taxonomy's routing decides
+
+
+class ReviewAnswer(Frozen):
+    """What an operator answered in the review form, and who answered when."""
+
+    doc_type: str
+    department: str
+    aktenzeichen: str | None = None
+    sender: str | None = None
+    reviewer: str
+    note: str | None = None
+    answered_at: dt.datetime
 
 
 class Filing(Frozen):

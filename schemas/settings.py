@@ -23,6 +23,10 @@ WEB_TOKEN_FILE = "web-token"  # noqa: S105 (a file name, not a secret)
 DEFAULT_PREFECT_API_URL = "http://127.0.0.1:4200/api"
 
 
+# The Prefect block (type s3-bucket) through which flow results are kept in the system bucket.
+RESULTS_BLOCK = "postroom-results"
+
+
 class S3Settings(BaseModel):
     """How to reach the S3 service."""
 
@@ -109,6 +113,22 @@ class StackSettings(BaseModel):
     )
 
 
+class ReviewSettings(BaseModel):
+    """When a letter waits for an operator in the Prefect UI, and for how long that is fine."""
+
+    model_config = ConfigDict(frozen=True)
+
+    threshold: float = Field(
+        default=0.8, ge=0.0, le=1.0, description="below this confidence a letter goes to review"
+    )
+    overdue_hours: float = Field(
+        default=24.0, gt=0, description="a review pending longer is listed as overdue"
+    )
+    ui_url: str | None = Field(
+        default=None, description="the Prefect UI for review links; default: from PREFECT_API_URL"
+    )
+
+
 class WebSettings(BaseModel):
     """The search page (`postroom web`): its port on 127.0.0.1 and its one access token."""
 
@@ -143,6 +163,7 @@ class Settings(BaseSettings):
     dms: DmsSettings = DmsSettings()
     stack: StackSettings = StackSettings()
     web: WebSettings = WebSettings()
+    review: ReviewSettings = ReviewSettings()
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:

@@ -42,6 +42,7 @@ from schemas.letter import (
 )
 from tasks.edges import Edges
 from tasks.errors import TransientError, io_task
+from tasks.intake import letter_id_for
 from tasks.mets import METS_FILE, mets_document, original_name, provenance_for
 from tasks.record import advance
 from tasks.route import decide, metadata_document, received_at
@@ -430,6 +431,21 @@ def write_package(edges: Edges, prefix: str, bag: dict[str, bytes]) -> None:
         )
 
 
+def extend_batch_lock(edges: Edges, batch_id: str, until: dt.datetime) -> None:
+    """Extend the batch package's lock to ``until`` where it ends sooner (never shorten it)."""
+    prefix = f"{batch_id}/"
+    check = verify_package(edges, prefix)
+    bucket = edges.settings.buckets.archive
+    later = {}
+    for key, version in check.versions.items():
+        head = edges.s3.head_object(Bucket=bucket, Key=prefix + key, VersionId=version)
+        current = head.get("ObjectLockRetainUntilDate")
+        if current is None or current < until:
+            later[key] = version
+    if later:
+        lock(edges, prefix, later, until)
+
+
 def run_languages() -> str | None:
     """Return the ``languages`` parameter of the flow run this task runs in, if it has one."""
     value = flow_run.parameters.get("languages")
@@ -486,6 +502,8 @@ def archive(
         if settings.retention_seconds is not None:
             lock_until = now + dt.timedelta(seconds=settings.retention_seconds)
         lock(edges, prefix, check.versions, lock_until)
+        if intake.letter.batch is not None:  # the batch file outlives each of its parts
+            extend_batch_lock(edges, letter_id_for(intake.letter.source), lock_until)
     advance(
         edges.engine,
         letter_id,

@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -36,6 +37,9 @@ from schemas.letter import Classification, Fields, Intake, OcrResult, State
 from schemas.taxonomy import DocType, Rule, Scoring, Taxonomy
 from tasks.edges import Edges
 from tasks.record import advance
+
+if TYPE_CHECKING:
+    from tasks.model import Decision
 
 # --- normalisation -----------------------------------------------------------------------------
 
@@ -288,18 +292,42 @@ def _fallback(
 
 
 # --- fields ------------------------------------------------------------------------------------
+#
+# Each field has a ``find_*`` function that returns the value with a confidence in [0, 1] saying
+# how it was found: a labelled value (``IBAN:``, ``Datum:``, ``Rechnungsnummer``) scores higher
+# than a bare pattern, a checksum-valid IBAN higher than one repaired from OCR, and a value with
+# distinct rivals of the same standing lower (see :func:`_rivalled`). ``extract_*`` returns the
+# value alone.
+
+
+def _rivalled(confidence: float, rivals: int) -> float:
+    """Return ``confidence`` lowered for other distinct candidates found just as well."""
+    return round(confidence * (1.0 if rivals == 0 else 0.85 if rivals == 1 else 0.7), 3)
 
 
 def extract_fields(text: str) -> Fields:
     """Extract sender, date, Aktenzeichen, IBAN, total, invoice and customer number."""
+    sender, date, aktenzeichen = find_sender(text), find_date(text), find_aktenzeichen(text)
+    iban, amount = find_iban(text), find_amount(text)
+    invoice, customer = find_invoice_number(text), find_customer_number(text)
+    found: dict[str, tuple[object, float] | None] = {
+        "sender": sender,
+        "date": date,
+        "aktenzeichen": aktenzeichen,
+        "iban": iban,
+        "amount_total": amount,
+        "invoice_number": invoice,
+        "customer_number": customer,
+    }
     return Fields(
-        sender=extract_sender(text),
-        date=extract_date(text),
-        aktenzeichen=extract_aktenzeichen(text),
-        iban=extract_iban(text),
-        amount_total=extract_amount(text),
-        invoice_number=extract_invoice_number(text),
-        customer_number=extract_customer_number(text),
+        sender=sender[0] if sender else None,
+        date=date[0] if date else None,
+        aktenzeichen=aktenzeichen[0] if aktenzeichen else None,
+        iban=iban[0] if iban else None,
+        amount_total=amount[0] if amount else None,
+        invoice_number=invoice[0] if invoice else None,
+        customer_number=customer[0] if customer else None,
+        confidence={name: hit[1] for name, hit in found.items() if hit is not None},
     )
 
 
@@ -357,10 +385,15 @@ def _sender_from_label(text: str) -> str | None:
     return _clean_sender(_SEGMENTS.split(found.group(1))[0])
 
 
+_STRONG_SEGMENTS = re.compile(r"[ \t]*[·•|∙][ \t]*")
+
+
 def _sender_from_return_line(lines: Sequence[str]) -> str | None:
     """Return the first segment of a one-line return address (``Name · Straße 1 · 12345 Ort``)."""
     for line in lines:
-        segments = [part for part in _SEGMENTS.split(line) if part.strip()]
+        # With dots or bars between the parts, a dash belongs to the name ("Zeitung – Redaktion").
+        splitter = _STRONG_SEGMENTS if _STRONG_SEGMENTS.search(line) else _SEGMENTS
+        segments = [part for part in splitter.split(line) if part.strip()]
         if len(segments) >= 3 and _POSTCODE_LINE.search(line):
             name = _clean_sender(segments[0])
             if name is not None:
@@ -378,7 +411,7 @@ def _is_address_block(lines: Sequence[str], index: int) -> bool:
     )
 
 
-def _sender_from_head(lines: Sequence[str]) -> str | None:
+def _sender_from_head(lines: Sequence[str]) -> tuple[str, float] | None:
     """Return the letterhead organisation or the name heading the first address block."""
     for index, line in enumerate(lines):
         if _RECIPIENT_MARK.match(line):
@@ -386,17 +419,31 @@ def _sender_from_head(lines: Sequence[str]) -> str | None:
         candidate = _clean_sender(line)
         if candidate is None:
             continue
-        if _ORGANISATION.search(line) or _is_address_block(lines, index):
-            return candidate
+        if _is_address_block(lines, index):
+            return candidate, 0.8
+        if _ORGANISATION.search(line):
+            return candidate, 0.75
         if index == 0 and _PERSON.match(line):
-            return candidate
+            return candidate, 0.6
     return None
+
+
+def find_sender(text: str) -> tuple[str, float] | None:
+    """Return the sender and a confidence: Absender label, return line, letterhead, address."""
+    head = _head_lines(text)
+    labelled = _sender_from_label(text)
+    if labelled is not None:
+        return labelled, 0.9
+    returned = _sender_from_return_line(head)
+    if returned is not None:
+        return returned, 0.85
+    return _sender_from_head(head)
 
 
 def extract_sender(text: str) -> str | None:
     """Return the sender: Absender label, return-address line, letterhead or first address block."""
-    head = _head_lines(text)
-    return _sender_from_label(text) or _sender_from_return_line(head) or _sender_from_head(head)
+    found = find_sender(text)
+    return found[0] if found else None
 
 
 # --- date --
@@ -441,8 +488,14 @@ def _to_date(match: re.Match[str]) -> dt.date | None:
         return None
 
 
-def _date_score(lines: Sequence[str], index: int, match: re.Match[str]) -> float | None:
-    """Score how likely a date is the letter's own date; None for due dates and periods."""
+def _date_score(
+    lines: Sequence[str], index: int, match: re.Match[str]
+) -> tuple[float, float] | None:
+    """Score how likely a date is the letter's own, with the confidence its context gives.
+
+    None for due dates, periods and birthdays. A label (``Datum:``, ``Ort, den``) gives 0.95,
+    a date alone on its line 0.85, any other date 0.5.
+    """
     line = lines[index]
     before, after = line[: match.start()], line[match.end() :]
     context = f"{lines[index - 1] if index else ''} {before}"[-40:]  # "geboren am\n14.01.2026"
@@ -450,27 +503,38 @@ def _date_score(lines: Sequence[str], index: int, match: re.Match[str]) -> float
         return None
     score = 1.5 * max(0.0, 1.0 - index / 25)  # the letter's date stands near the top
     if _LETTER_DATE_LABEL.search(before[-40:]):
-        score += 3.0
-    elif not before.strip() and not after.strip(" \t."):
-        score += 2.0
-    return score
+        return score + 3.0, 0.95
+    if not before.strip() and not after.strip(" \t."):
+        return score + 2.0, 0.85
+    return score, 0.5
 
 
-def _date_candidates(text: str) -> Iterator[tuple[float, int, dt.date]]:
-    """Yield (score, -line number, date) for every plausible date in the letter."""
+def _date_candidates(text: str) -> Iterator[tuple[float, int, dt.date, float]]:
+    """Yield (score, -line number, date, confidence) for every plausible date in the letter."""
     lines = normalise(text).splitlines()
     for index, line in enumerate(lines):
         for match in _DATE.finditer(line):
             found = _to_date(match)
-            score = _date_score(lines, index, match)
-            if found is not None and score is not None and 1900 <= found.year <= 2100:
-                yield score, -index, found
+            scored = _date_score(lines, index, match)
+            if found is not None and scored is not None and 1900 <= found.year <= 2100:
+                short_year = bool(match["y"]) and len(match["y"]) == 2
+                yield scored[0], -index, found, scored[1] * (0.95 if short_year else 1.0)
+
+
+def find_date(text: str) -> tuple[dt.date, float] | None:
+    """Return the letter's date and a confidence; rival dates scored nearly as high lower it."""
+    candidates = sorted(_date_candidates(text), reverse=True)
+    if not candidates:
+        return None
+    score, _, best, confidence = candidates[0]
+    rivals = {day for near, _, day, _ in candidates[1:] if day != best and near > score - 1.0}
+    return best, _rivalled(confidence, len(rivals))
 
 
 def extract_date(text: str) -> dt.date | None:
     """Return the letter's date: near the top or after a place name, never a due date."""
-    best = max(_date_candidates(text), default=None)
-    return best[2] if best else None
+    found = find_date(text)
+    return found[0] if found else None
 
 
 # --- Aktenzeichen --
@@ -478,7 +542,8 @@ def extract_date(text: str) -> dt.date | None:
 _AZ_LABEL = re.compile(
     r"(?P<who>\b(?:ihr|ihre|unser|unsere|mein|meine)[ \t]+)?"
     r"\b(?P<label>aktenzeichen|gesch(?:ä|ae|a)fts(?:zeichen|nummer)|"
-    r"gesch\.[ \t]?-?[ \t]?z(?:eichen)?|zeichen|az|gz)(?![a-zäöüß])"
+    r"gesch\.[ \t]?-?[ \t]?z(?:eichen)?|zeichen|az|gz|bestellung|bestellnummer|auftrag|"
+    r"auftragsnummer|vergabenummer)(?![a-zäöüß])"
     r"\.?[ \t]*:?[ \t]*(?:\r?\n[ \t]*)?",
     re.IGNORECASE,
 )
@@ -506,28 +571,56 @@ def _az_value(text: str, start: int) -> str | None:
     return value
 
 
+_ORDER_LABELS = frozenset(
+    {"bestellung", "bestellnummer", "auftrag", "auftragsnummer", "vergabenummer"}
+)
+
+
 def _az_rank(match: re.Match[str]) -> int | None:
     """Rank a label: the administration's own number (Ihr Zeichen) first, the sender's last."""
     who = (match["who"] or "").strip().casefold()
-    if match["label"].casefold() == "zeichen" and not who:
+    label = match["label"].casefold()
+    if label == "zeichen" and not who:
         return None  # "Zeichen" alone is too vague
+    if label in _ORDER_LABELS and not who.startswith("ihr"):
+        return None  # only the administration's own order ("Ihre Bestellung") is its file
     if who.startswith("ihr"):
         return 0
     return 2 if who else 1
 
 
-def extract_aktenzeichen(text: str) -> str | None:
-    """Return the Aktenzeichen: Ihr Zeichen, else Az./a court's number, else Unser Zeichen."""
+_AZ_CONFIDENCE = (0.95, 0.9, 0.9, 0.75, 0.6)  # by rank, see find_aktenzeichen
+
+
+def find_aktenzeichen(text: str) -> tuple[str, float] | None:
+    """Return the Aktenzeichen and a confidence.
+
+    Ranked: a court's file number after a label (0.95), Ihr Zeichen (0.9), Az./Aktenzeichen
+    (0.9), a court's number without a label (0.75), Unser Zeichen (0.6); within a rank the
+    first. A court writes its own number first and the administration's as Ihr Zeichen: the
+    court's is the one the letter is filed under.
+    """
     found: list[tuple[int, int, str]] = []
     for match in _AZ_LABEL.finditer(text):
         rank = _az_rank(match)
         value = _az_value(text, match.end()) if rank is not None else None
         if rank is not None and value is not None:
-            found.append((rank, match.start(), value))
-    court = _COURT_AZ_ANYWHERE.search(text)
-    if court:
-        found.append((1, len(text) + court.start(), " ".join(court.group(0).split())))
-    return min(found)[2] if found else None
+            court = _COURT_AZ_VALUE.fullmatch(value) is not None and rank < 2
+            found.append((0 if court else (1, 2, 4)[rank], match.start(), value))
+    court_anywhere = _COURT_AZ_ANYWHERE.search(text)
+    if court_anywhere:
+        found.append((3, court_anywhere.start(), " ".join(court_anywhere.group(0).split())))
+    if not found:
+        return None
+    rank, _, value = min(found)
+    rivals = {other for level, _, other in found if level == rank and other != value}
+    return value, _rivalled(_AZ_CONFIDENCE[rank], len(rivals))
+
+
+def extract_aktenzeichen(text: str) -> str | None:
+    """Return the Aktenzeichen: a court's, Ihr Zeichen, Az., else Unser Zeichen."""
+    found = find_aktenzeichen(text)
+    return found[0] if found else None
 
 
 # --- IBAN --
@@ -575,6 +668,8 @@ def _take_iban_chars(text: str, start: int, length: int) -> str | None:
         char = text[index]
         if char.isascii() and char.isalnum():
             chars.append(char)
+        elif char == "\n" and chars and len(chars) % 4 == 0:
+            pass  # a line break between two groups of four, where a paragraph wraps
         elif not (char == " " and chars and text[index + 1 : index + 2].isalnum()):
             break
         index += 1
@@ -582,16 +677,36 @@ def _take_iban_chars(text: str, start: int, length: int) -> str | None:
     return "".join(chars) if len(chars) == length and ends_cleanly else None
 
 
-def extract_iban(text: str) -> str | None:
-    """Return the first IBAN in the letter whose checksum is valid."""
+_IBAN_LABEL = re.compile(r"iban[ \t]*:?[ \t(]*$", re.IGNORECASE)
+
+
+def _iban_candidates(text: str) -> Iterator[tuple[str, float]]:
+    """Yield every checksum-valid IBAN in the letter with the confidence of how it was found."""
     upper = text.upper()
     for match in _IBAN_START.finditer(upper):
         length = _IBAN_LENGTHS.get(upper[match.start() : match.start() + 2])
         chars = _take_iban_chars(upper, match.start(), length) if length else None
         iban = normalise_iban(chars) if chars else None
-        if iban is not None:
-            return iban
-    return None
+        if iban is not None and chars is not None:
+            labelled = _IBAN_LABEL.search(upper[max(0, match.start() - 12) : match.start()])
+            repaired = iban != re.sub(r"\s+", "", chars)
+            yield iban, (0.99 if labelled else 0.9) * (0.9 if repaired else 1.0)
+
+
+def find_iban(text: str) -> tuple[str, float] | None:
+    """Return the first valid IBAN and a confidence (checksum, label, other IBANs)."""
+    candidates = list(_iban_candidates(text))
+    if not candidates:
+        return None
+    iban, confidence = candidates[0]
+    rivals = {other for other, _ in candidates if other != iban}
+    return iban, _rivalled(confidence, len(rivals))
+
+
+def extract_iban(text: str) -> str | None:
+    """Return the first IBAN in the letter whose checksum is valid."""
+    found = find_iban(text)
+    return found[0] if found else None
 
 
 # --- amount --
@@ -628,26 +743,42 @@ def _total_rank(line: str) -> int:
     return 1 if _TOTAL_WEAK.search(line) and not _NOT_TOTAL.search(line) else 2
 
 
-def extract_amount(text: str) -> float | None:
-    """Return the total: the last amount on the best total line, else the largest euro amount."""
+def find_amount(text: str) -> tuple[float, float] | None:
+    """Return the total and a confidence: a total label 0.95, a weak one 0.75, none 0.4.
+
+    The total is the last amount on the last line with the best label (the final total
+    follows the subtotals), else the largest euro amount.
+    """
     lines = [line for line in normalise(text).splitlines() if line.strip()]
-    best: tuple[int, int, float] | None = None
+    totals: list[tuple[int, int, float]] = []
     for index, line in enumerate(lines):
         rank = _total_rank(line)
         values = _amounts(line)
         if rank < 2 and not values and index + 1 < len(lines):
             values = _amounts(lines[index + 1])[:1]  # the amount in the next row of a table
-        if rank < 2 and values and (best is None or (rank, -index) <= (best[0], -best[1])):
-            best = (rank, index, values[-1])
-    if best is not None:
-        return best[2]
+        if rank < 2 and values:
+            totals.append((rank, -index, values[-1]))
+    if totals:
+        rank, _, value = min(totals)
+        rivals = {other for level, _, other in totals if level == rank and other != value}
+        return value, _rivalled(0.95 if rank == 0 else 0.75, len(rivals))
     priced = [v for line in lines if _CURRENCY.search(line) for v in _amounts(line)]
-    return max(priced, default=None)
+    return (max(priced), 0.4) if priced else None
+
+
+def extract_amount(text: str) -> float | None:
+    """Return the total: the last amount on the best total line, else the largest euro amount."""
+    found = find_amount(text)
+    return found[0] if found else None
 
 
 # --- invoice and customer numbers --
 
-_NUMBER_VALUE = r"[ \t]*[.:#]?[ \t]*:?[ \t]*(?P<value>[A-Z0-9][A-Z0-9\-/._]*[A-Z0-9]|\d)"
+_NUMBER_VALUE = (
+    r"[ \t]*[.:#]?[ \t]*:?[ \t]*"
+    r"(?P<value>(?-i:[A-Z]{1,4})[ ](?=\d)[0-9][A-Z0-9\-/._]*[A-Z0-9]"  # "RG 2026/0815"
+    r"|[A-Z0-9][A-Z0-9\-/._]*[A-Z0-9]|\d)"
+)
 _INVOICE = re.compile(
     r"\b(?:rechnungs?[ \t]*-?[ \t]*(?:nummer|nurnmer|numrner|nr|no)|rg\.?[ \t]*-?[ \t]*nr)\b\.?"
     + _NUMBER_VALUE,
@@ -660,32 +791,82 @@ _CUSTOMER = re.compile(
 )
 
 
-def _labelled_number(pattern: re.Pattern[str], text: str) -> str | None:
-    """Return the first value after the label that contains a digit."""
-    for match in pattern.finditer(text):
-        value = match["value"]
-        if re.search(r"\d", value) and not _BARE_DATE.fullmatch(value):
-            return value
+# "Rechnung R2606-2430" in a subject line: a number right after the word, with no label.
+_INVOICE_BARE = re.compile(
+    r"\brechnung[ \t]+(?P<value>(?-i:[A-Z]{1,4})[ -]?\d[A-Z0-9\-/._]*[A-Z0-9]"
+    r"|\d[0-9\-/._]*\d)(?![,\w])",
+    re.IGNORECASE,
+)
+
+
+def _numbers(pattern: re.Pattern[str], text: str) -> list[str]:
+    """Return the values after a label that contain a digit and are no date, in text order."""
+    return [
+        match["value"]
+        for match in pattern.finditer(text)
+        if re.search(r"\d", match["value"]) and not _BARE_DATE.fullmatch(match["value"])
+    ]
+
+
+def _first_number(labelled: Sequence[str], bare: Sequence[str] = ()) -> tuple[str, float] | None:
+    """Return the first labelled value (0.9), else the first bare one (0.7), with rivals."""
+    for values, confidence in ((labelled, 0.9), (bare, 0.7)):
+        if values:
+            rivals = {value for value in values if value != values[0]}
+            return values[0], _rivalled(confidence, len(rivals))
     return None
+
+
+def find_invoice_number(text: str) -> tuple[str, float] | None:
+    """Return the invoice number and a confidence: labelled, else right after "Rechnung"."""
+    return _first_number(_numbers(_INVOICE, text), _numbers(_INVOICE_BARE, text))
 
 
 def extract_invoice_number(text: str) -> str | None:
     """Return the invoice number after Rechnungsnummer / Rechnungs-Nr. / Rechnung Nr."""
-    return _labelled_number(_INVOICE, text)
+    found = find_invoice_number(text)
+    return found[0] if found else None
+
+
+def find_customer_number(text: str) -> tuple[str, float] | None:
+    """Return the customer number after its label, and a confidence."""
+    return _first_number(_numbers(_CUSTOMER, text))
 
 
 def extract_customer_number(text: str) -> str | None:
     """Return the customer number after Kundennummer / Kunden-Nr. / Kd.-Nr."""
-    return _labelled_number(_CUSTOMER, text)
+    found = find_customer_number(text)
+    return found[0] if found else None
 
 
 # --- the Prefect task --------------------------------------------------------------------------
 
 
 @task(cache_policy=NO_CACHE)
-def classify(edges: Edges, intake: Intake, ocr: OcrResult, actor: str) -> Classification:
-    """Decide the letter's type and fields from its text, and record the decision."""
-    decided = classify_text(ocr.text, edges.taxonomy)
+def classify(edges: Edges, intake: Intake, ocr: OcrResult, actor: str) -> Decision:
+    """Decide the letter's type and fields by rules and model; record it, and whether to ask.
+
+    Without a trained model in the system bucket the rules decide alone. Pages OCR could not
+    read always send the letter to a person.
+    """
+    from tasks.model import combine, load_current  # scikit-learn loads only where it is used
+
+    rules = classify_text(ocr.text, edges.taxonomy)
+    model = load_current(edges.s3, edges.settings.buckets.system)
+    decision = combine(
+        rules,
+        model.predict(ocr.text) if model is not None else None,
+        edges.taxonomy,
+        threshold=edges.settings.review.threshold,
+        text=ocr.text,
+    )
+    if ocr.unreadable_pages:
+        pages = ", ".join(str(number) for number in ocr.unreadable_pages)
+        unread = f"page(s) {pages} could not be read"
+        decision = decision.model_copy(
+            update={"review_reasons": (*decision.review_reasons, unread)}
+        )
+    decided = decision.classification
     advance(
         edges.engine,
         intake.letter.letter_id,
@@ -697,6 +878,8 @@ def classify(edges: Edges, intake: Intake, ocr: OcrResult, actor: str) -> Classi
             "confidence": decided.confidence,
             "classified_by": decided.classified_by,
             "reasons": list(decided.reasons[:5]),
+            "model": model.info.version if model is not None else None,
+            "review": list(decision.review_reasons),
         },
         doc_type=decided.doc_type,
         subject=decided.subject,
@@ -705,4 +888,4 @@ def classify(edges: Edges, intake: Intake, ocr: OcrResult, actor: str) -> Classi
         reasons=list(decided.reasons),
         fields=decided.fields.model_dump(mode="json"),
     )
-    return decided
+    return decision

@@ -34,6 +34,7 @@ from tasks.errors import (
 )
 from tasks.pages import RENDER_DPI
 from tasks.record import advance, claim_letter, first_with_sha256
+from tasks.split import extract_part
 
 # Keys a scanner or uploader uses while a file is still being written.
 TEMPORARY_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".uploading")
@@ -253,6 +254,13 @@ def intake(edges: Edges, letter: LetterRef, workdir: str, limits: Limits, actor:
     except PermanentError as error:
         error.step, error.letter_id = "intake", letter.letter_id
         raise
+    duplicate_of = None
+    if letter.batch is not None:
+        # A part of a batch: its own pages, cut without re-encoding; the batch was checked for
+        # duplicates as a whole. Its sha256 stays the source object's (the export's contract).
+        data, pages = part_of_batch(data, media_type, pages, letter.batch)
+    else:
+        duplicate_of = first_with_sha256(edges.engine, letter.letter_id, sha256)
     local = Path(workdir) / f"original{media_type.suffix}"
     local.write_bytes(data)
     advance(
@@ -272,5 +280,18 @@ def intake(edges: Edges, letter: LetterRef, workdir: str, limits: Limits, actor:
         media_type=media_type,
         pages=pages,
         local_path=str(local),
-        duplicate_of=first_with_sha256(edges.engine, letter.letter_id, sha256),
+        duplicate_of=duplicate_of,
+    )
+
+
+def part_of_batch(
+    data: bytes, media_type: MediaType, pages: int, part: PageRange
+) -> tuple[bytes, int]:
+    """Return a batch part's pages as a file of their own, and how many pages it has."""
+    if part.last_page > pages:
+        raise CorruptFileError(
+            f"pages {part.first_page}-{part.last_page} were asked for, the file has {pages}"
+        )
+    return extract_part(data, media_type, part.first_page, part.last_page), (
+        part.last_page - part.first_page + 1
     )

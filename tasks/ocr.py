@@ -356,6 +356,23 @@ def alto_document(path: str, source_name: str) -> bytes:
     return named.encode()
 
 
+def result_key(letter_id: str) -> str:
+    """Return where a letter's OCR result is kept in the system bucket."""
+    return f"work/{letter_id}/ocr.json"
+
+
+@io_task()
+def recall_ocr(edges: Edges, intake: Intake) -> OcrResult | None:
+    """Return the OCR result an earlier run of this letter kept, if it kept one."""
+    try:
+        body = edges.s3.get_object(
+            Bucket=edges.settings.buckets.system, Key=result_key(intake.letter.letter_id)
+        )["Body"].read()
+    except edges.s3.exceptions.NoSuchKey:
+        return None
+    return OcrResult.model_validate_json(body)
+
+
 @io_task()
 def assemble(edges: Edges, intake: Intake, pages: list[PageText], actor: str) -> OcrResult:
     """Build the searchable PDF/A and keep it, with the text and ALTO, in the system bucket."""
@@ -394,6 +411,13 @@ def assemble(edges: Edges, intake: Intake, pages: list[PageText], actor: str) ->
         Key=result.text_key,
         Body=result.text.encode(),
         ContentType="text/plain; charset=utf-8",
+    )
+    # Kept last: a re-run (after a crash, or resumed after review) takes the OCR from here.
+    edges.s3.put_object(
+        Bucket=bucket,
+        Key=result_key(letter_id),
+        Body=result.model_dump_json().encode(),
+        ContentType="application/json",
     )
     advance(
         edges.engine,

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from schemas.letter import LetterOutcome, LetterRef, State
 from tasks.edges import Edges
 from tasks.errors import PermanentError, TransientError, io_task
-from tasks.record import advance, outcome_of
+from tasks.record import advance, outcome_of, release_source
 
 
 def reason_document(letter: LetterRef, error: PermanentError) -> dict[str, object]:
@@ -30,8 +30,19 @@ def reason_document(letter: LetterRef, error: PermanentError) -> dict[str, objec
     }
 
 
+def reason_key(letter: LetterRef) -> str:
+    """Return the key of the reason file: one per part of a batch, which share one source."""
+    source, part = letter.source, letter.batch
+    pages = f".pages-{part.first_page}-{part.last_page}" if part else ""
+    return f"{source.key}{pages}.reason.json"
+
+
 def move_to_quarantine(edges: Edges, letter: LetterRef, error: PermanentError) -> str:
-    """Copy the inbox object to quarantine with its reason, verify, then delete it in the inbox."""
+    """Copy the inbox object to quarantine with its reason, verify, then delete it in the inbox.
+
+    A part of a batch leaves the batch file in the inbox while other parts still need it; the
+    last letter of the file to settle deletes it (``release_source``).
+    """
     source = letter.source
     target = edges.settings.buckets.quarantine
     try:
@@ -52,11 +63,12 @@ def move_to_quarantine(edges: Edges, letter: LetterRef, error: PermanentError) -
         raise TransientError(f"the quarantine copy of {source.key} does not match the original")
     edges.s3.put_object(
         Bucket=target,
-        Key=f"{source.key}.reason.json",
+        Key=reason_key(letter),
         Body=json.dumps(reason_document(letter, error), ensure_ascii=False, indent=2).encode(),
         ContentType="application/json",
     )
-    edges.s3.delete_object(Bucket=source.bucket, Key=source.key, VersionId=source.version_id)
+    if letter.batch is None:
+        edges.s3.delete_object(Bucket=source.bucket, Key=source.key, VersionId=source.version_id)
     return f"s3://{target}/{source.key}"
 
 
@@ -73,4 +85,6 @@ def quarantine(edges: Edges, letter: LetterRef, error: PermanentError, actor: st
         detail={"reason": error.reason, "quarantine": where},
         quarantine_reason=error.reason,
     )
+    if letter.batch is not None:
+        release_source(edges, letter)
     return outcome_of(edges.engine, letter.letter_id)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from schemas.letter import (
+    SETTLED,
     ArchivePackage,
     Classification,
     Filing,
@@ -206,10 +207,14 @@ def delete_work_files(edges: Edges, letter_id: str) -> None:
     cache_policy=NO_CACHE,
 )
 def release(edges: Edges, letter: LetterRef, actor: str) -> None:
-    """Delete the inbox object, last: its letter is now safely filed, archived and recorded."""
+    """Delete the inbox object, last: its letter is now safely filed, archived and recorded.
+
+    A part of a batch deletes the batch file only as the last of its letters to settle.
+    """
     source = letter.source
-    edges.s3.delete_object(Bucket=source.bucket, Key=source.key, VersionId=source.version_id)
     delete_work_files(edges, letter.letter_id)
+    if not release_source(edges, letter):
+        return
     row = load_letter(edges.engine, letter.letter_id)
     advance(
         edges.engine,
@@ -219,6 +224,28 @@ def release(edges: Edges, letter: LetterRef, actor: str) -> None:
         actor=actor,
         detail={"deleted": f"s3://{source.bucket}/{source.key}?versionId={source.version_id}"},
     )
+
+
+def release_source(edges: Edges, letter: LetterRef) -> bool:
+    """Delete the letter's inbox object if no other letter still needs it; return whether."""
+    source = letter.source
+    if letter.batch is not None and not source_settled(edges.engine, source):
+        return False
+    edges.s3.delete_object(Bucket=source.bucket, Key=source.key, VersionId=source.version_id)
+    return True
+
+
+def source_settled(engine: Engine, source: SourceObject) -> bool:
+    """Return whether every letter of an inbox object (the file, or each part) has settled."""
+    with Session(engine) as session:
+        states = session.scalars(
+            select(Letter.status).where(
+                Letter.bucket == source.bucket,
+                Letter.source_key == source.key,
+                Letter.version_id == source.version_id,
+            )
+        ).all()
+    return bool(states) and all(State(status) in SETTLED for status in states)
 
 
 @task(

@@ -26,6 +26,7 @@ from tasks.classify import betreff_lines
 from tasks.dms import DmsTarget
 from tasks.edges import Edges
 from tasks.errors import io_task
+from tasks.intake import letter_id_for
 from tasks.record import advance, load_letter
 
 ROUTED_EVENT = "postroom.letter.routed"
@@ -89,6 +90,8 @@ def decide(taxonomy: Taxonomy, classification: Classification, received: dt.date
     """Return where the taxonomy sends a classified letter received at ``received``."""
     doc_type = taxonomy.doc_type(classification.doc_type)
     department, rule = taxonomy.department_for(classification.doc_type, classification.subject)
+    if classification.department and classification.department != department:
+        department, rule = classification.department, f"operator → {classification.department}"
     deadline = add_duration(received, doc_type.deadline).date() if doc_type.deadline else None
     return Routing(
         doc_type=classification.doc_type,
@@ -124,6 +127,22 @@ def xdomea_dokument(classification: Classification, routing: Routing, text: str)
     }
 
 
+def batch_reference(intake: Intake) -> dict[str, Any] | None:
+    """Return where a part of a batch comes from: its pages and the batch's own package.
+
+    The batch package's id is the whole file's letter id; ``sha256`` is the batch file's.
+    """
+    part = intake.letter.batch
+    if part is None:
+        return None
+    return {
+        "first_page": part.first_page,
+        "last_page": part.last_page,
+        "package": letter_id_for(intake.letter.source),
+        "sha256": intake.sha256,
+    }
+
+
 def metadata_document(
     intake: Intake,
     ocr: OcrResult,
@@ -142,7 +161,7 @@ def metadata_document(
     document: dict[str, Any] = {
         "letter_id": intake.letter.letter_id,
         "source": {"bucket": source.bucket, "key": source.key, "version_id": source.version_id},
-        "batch": intake.letter.batch.model_dump() if intake.letter.batch else None,
+        "batch": batch_reference(intake),
         "sha256": intake.sha256,
         "size": intake.size,
         "media_type": intake.media_type.value,

@@ -65,15 +65,18 @@ from pypdf.generic import NameObject, NumberObject, StreamObject
 from pytesseract import TesseractError
 from pytesseract.pytesseract import run_tesseract
 
-from schemas.letter import Frozen, MediaType, PageRange
+from schemas.letter import (
+    MediaType,
+    PageRange,
+    Separator,
+    SeparatorRules,
+)
 from tasks.errors import CorruptFileError
 from tasks.pages import PAGE_ERRORS, image_dpi, placed_image, usable_text_layer
 
 # One tesseract thread per process; pages run in parallel instead (DESIGN.md).
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-DEFAULT_PREFIX = "POSTROOM-TRENNBLATT"
-DEFAULT_WORD = "TRENNBLATT"
 # A file of fewer pages cannot be two letters with a sheet between them.
 MIN_BATCH_PAGES = 3
 # The views detection looks at: barcodes at VIEW_DPI, ink and large print at half of it.
@@ -97,25 +100,6 @@ BLANK_INK_SHARE = 0.0001
 MAX_SHEET_WORDS = 12
 WORD_LANGUAGE = "deu"
 WORD_TIMEOUT_SECONDS = 30
-
-
-class SeparatorRules(Frozen):
-    """Which separator sheets a mailroom uses; a flow parameter, set in prefect.yaml."""
-
-    barcode: bool = True
-    barcode_prefix: str = DEFAULT_PREFIX
-    # zxing-cpp format names, comma-separated; "" reads every format (~4 × the time).
-    barcode_formats: str = "Code128, QRCode"
-    word: bool = True
-    separator_word: str = DEFAULT_WORD
-    blank: bool = False
-
-
-class Separator(Frozen):
-    """A page found to be a separator sheet, and why."""
-
-    number: int
-    reason: str  # "barcode POSTROOM-TRENNBLATT", "word TRENNBLATT", "blank page"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 
-from schemas.letter import SourceObject
+from schemas.letter import PageRange, SourceObject
 from tasks.edges import Edges
 from tasks.errors import io_task
 from tasks.intake import is_temporary, letter_id_for
@@ -20,14 +20,16 @@ from tasks.intake import is_temporary, letter_id_for
 PROCESS_LETTER = "process-letter/process-letter"
 
 
-def run_name(source: SourceObject) -> str:
-    """Return the flow run name of a letter: its short id and file name."""
-    return f"letter-{letter_id_for(source)[:8]}-{PurePosixPath(source.key).name}"
+def run_name(source: SourceObject, part: PageRange | None = None) -> str:
+    """Return the flow run name of a letter: its short id, file name and pages of a batch."""
+    name = f"letter-{letter_id_for(source, part)[:8]}-{PurePosixPath(source.key).name}"
+    return f"{name}-p{part.first_page}-{part.last_page}" if part else name
 
 
-def idempotency_key(source: SourceObject) -> str:
-    """Return the key that makes a second sweep find the run the first one started."""
-    return f"{source.bucket}/{source.key}/{source.version_id}"
+def idempotency_key(source: SourceObject, part: PageRange | None = None) -> str:
+    """Return the key that makes a second sweep (or split) find the run the first one started."""
+    key = f"{source.bucket}/{source.key}/{source.version_id}"
+    return f"{key}/{part.first_page}-{part.last_page}" if part else key
 
 
 def inbox_objects(edges: Edges, settle_seconds: float, now: dt.datetime) -> list[SourceObject]:
@@ -75,19 +77,23 @@ def list_inbox(edges: Edges, settle_seconds: float) -> list[SourceObject]:
     cache_policy=NO_CACHE,
     task_run_name="start-{source.key}",
 )
-def start_letter(source: SourceObject, parameters: dict[str, Any]) -> Started:
-    """Start (or find) the top-level process-letter run of one inbox object."""
+def start_letter(
+    source: SourceObject, parameters: dict[str, Any], part: PageRange | None = None
+) -> Started:
+    """Start (or find) the top-level process-letter run of one inbox object, or of one part."""
     since = dt.datetime.now(dt.UTC)
+    pages = {"first_page": part.first_page, "last_page": part.last_page} if part else {}
     run = run_deployment(
         PROCESS_LETTER,
         parameters={
             "bucket": source.bucket,
             "key": source.key,
             "version_id": source.version_id,
+            **pages,
             **parameters,
         },
-        flow_run_name=run_name(source),
-        idempotency_key=idempotency_key(source),
+        flow_run_name=run_name(source, part),
+        idempotency_key=idempotency_key(source, part),
         as_subflow=False,
         timeout=0,
     )

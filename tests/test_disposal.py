@@ -123,7 +123,7 @@ def test_migrations_run_from_empty_to_head_and_match_the_models(tmp_path: Path) 
         assert (
             connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head
         )
-        assert head == "0003"
+        assert head == "0004"
         assert {"letters", "events", "disposals"} <= set(inspect(connection).get_table_names())
         assert (
             compare_metadata(

@@ -25,12 +25,10 @@ from pypdf.generic import (
 
 from flows.batches import BatchFormat, BatchTruth, SeparatorKind, scanned_separator, write_batch
 from flows.samples import DOC_TYPES, GroundTruth, compose, render_pages, write_letter
-from schemas.letter import MediaType, PageRange
+from schemas.letter import MediaType, PageRange, Separator, SeparatorRules
 from tasks.pages import image_pages, pdf_pages
 from tasks.split import (
     PageView,
-    Separator,
-    SeparatorRules,
     extract_part,
     find_separators,
     page_views,
