@@ -65,6 +65,8 @@ demo: install
 	@echo
 	@echo "The stack keeps running: watch it at http://127.0.0.1:4200 (Prefect UI)."
 	@echo "Search the records at http://127.0.0.1:8040 (the token: $(BIN)/postroom status)."
+	@echo "Letters the machine was unsure of wait for you: $(BIN)/postroom review list"
+	@echo "  (answer in the Prefect UI: open the run, 'Resume', fill in the form)"
 	@echo "Records: $(BIN)/postroom records list   Stop: make stop"
 
 stop:
