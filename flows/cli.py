@@ -8,6 +8,7 @@ postroom archive verify|get ID        check or download an archival package
 postroom audit [--sample N]           the fixity audit, now
 postroom disposal list|decide         records whose retention ended, and the archivist's decision
 postroom review list|answer           letters waiting for an operator (the form: Prefect UI)
+postroom train [--labels FILE.csv]    retrain the classifier from labels and confident decisions
 postroom web [--port N]               the search page on 127.0.0.1
 postroom samples OUT_DIR              generate sample letters (scans with ground truth)
 """
@@ -34,12 +35,13 @@ from flows.archive_commands import add_archive_commands, add_audit_command
 from flows.disposal_commands import add_disposal_commands
 from flows.records_commands import add_records_search_commands
 from flows.review_commands import add_review_commands
+from flows.train_commands import add_train_command
 from flows.web_commands import add_web_command
 
 console = Console()
 errors = Console(stderr=True)
 # Commands that run a flow in this process (not on a worker).
-FLOWS_IN_PROCESS = frozenset({"process", "audit", "disposal"})
+FLOWS_IN_PROCESS = frozenset({"process", "audit", "disposal", "train"})
 
 
 def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
@@ -161,6 +163,7 @@ def parser() -> argparse.ArgumentParser:
     add_audit_command(sub)
     add_disposal_commands(sub)
     add_review_commands(sub)
+    add_train_command(sub)
     add_web_command(sub)
     return root
 

@@ -43,6 +43,7 @@ DEPLOYMENTS = (
     "process-letter/process-letter",
     "fixity-audit/fixity-audit",
     "disposal-offer/disposal-offer",
+    "retrain-classifier/retrain-classifier",
 )
 # What a deployment is made of: its file, the flows' signatures and the models of their parameters.
 DEPLOYMENT_SOURCES = (
@@ -51,6 +52,7 @@ DEPLOYMENT_SOURCES = (
     "flows/sweep_inbox.py",
     "flows/fixity_audit.py",
     "flows/disposal_offer.py",
+    "flows/train.py",
     "schemas/letter.py",
 )
 
