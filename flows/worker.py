@@ -73,6 +73,8 @@ ENGINE_MODULES = (
 WARM_MODULES = ("sqlite3", "sqlalchemy.dialects.sqlite", "boto3.s3.transfer")
 READY_SECONDS = 180.0  # the zygote's imports take ~5 s alone; far longer on a loaded machine
 REQUEST_SECONDS = 10.0  # a launcher sends its request at once; this only bounds a broken one
+# The project's own modules the zygote imported, by name: their file's (mtime, size) then.
+PRELOADED_SOURCES: dict[str, tuple[int, int]] = {}
 
 
 class ZygoteError(RuntimeError):
@@ -311,7 +313,46 @@ def preload_engine() -> None:
             importlib.import_module(name)
         except Exception as error:  # only warmth is lost; the run imports it itself
             print(f"postroom zygote: not preloaded: {name} ({error!r})", file=sys.stderr)
+    PRELOADED_SOURCES.update(project_sources())
     gc.freeze()  # keep the imported objects out of the children's collections (and pages)
+
+
+def project_sources(project_dir: Path = PROJECT_DIR) -> dict[str, tuple[int, int]]:
+    """Return the project's loaded modules (not the venv's) and their files' (mtime, size)."""
+    venv = Path(sys.prefix).resolve()
+    sources = {}
+    for name, module in list(sys.modules.items()):
+        if name == "__main__":
+            continue  # the worker's own entry module; a flow run never imports it
+        path = Path(getattr(module, "__file__", None) or "/").resolve()
+        if path.is_relative_to(project_dir) and not path.is_relative_to(venv):
+            with contextlib.suppress(OSError):
+                stat = path.stat()
+                sources[name] = (stat.st_mtime_ns, stat.st_size)
+    return sources
+
+
+def forget_changed_sources() -> None:
+    """Drop the project's preloaded modules if any file changed since, so the run imports afresh.
+
+    A fresh process would run the checkout as it is now; a forked one must not run code older
+    than that. The project's modules are re-imported together, so none keeps a stale neighbour;
+    the libraries stay warm (after upgrading them, restart the worker).
+    """
+    changed = [name for name, state in PRELOADED_SOURCES.items() if source_state(name) != state]
+    if changed:
+        print(f"postroom zygote: changed since preloaded: {', '.join(changed)}", file=sys.stderr)
+        for name in PRELOADED_SOURCES:
+            sys.modules.pop(name, None)
+
+
+def source_state(name: str) -> tuple[int, int] | None:
+    """Return the (mtime, size) of a loaded module's file now, None if it is gone."""
+    try:
+        stat = Path(str(sys.modules[name].__file__)).stat()
+    except (KeyError, OSError):
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 def zygote_process(
@@ -380,6 +421,10 @@ def run_engine(request: Request) -> None:
     # Prefect read its settings (and set up logging) from the zygote's environment at import.
     refresh_global_settings_context()
     setup_logging(incremental=False)
+    forget_changed_sources()
+    # flow_engine imports prefect.engine too, as it does in `python -m prefect.engine`; only
+    # here it happened before runpy looked.
+    warnings.filterwarnings("ignore", "'prefect.engine' found in sys.modules", RuntimeWarning)
     runpy.run_module("prefect.engine", run_name="__main__", alter_sys=True)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from flows import worker
 from flows.launch import SOCKET_ENV
 from flows.samples import generate
 from flows.worker import LAUNCHER, ZygoteError, deployed_modules, ensure_single_thread
@@ -212,12 +213,29 @@ def test_no_fork_while_other_threads_run() -> None:
 
 
 def test_the_zygote_preloads_every_deployed_flow() -> None:
-    assert sorted(deployed_modules()) == [
-        "flows.disposal_offer",
-        "flows.fixity_audit",
-        "flows.process_letter",
-        "flows.sweep_inbox",
-    ]
+    entrypoints = re.findall(r"entrypoint: (\S+)\.py:", (PROJECT_DIR / "prefect.yaml").read_text())
+    assert deployed_modules() == [path.replace("/", ".") for path in entrypoints]
+    assert {"flows.process_letter", "flows.sweep_inbox"} <= set(deployed_modules())
+
+
+def test_a_changed_project_module_is_imported_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "postroom_probe.py"
+    source.write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import postroom_probe  # type: ignore[import-not-found]
+
+    monkeypatch.setattr(worker, "PRELOADED_SOURCES", worker.project_sources(tmp_path))
+    assert list(worker.PRELOADED_SOURCES) == ["postroom_probe"]
+    worker.forget_changed_sources()
+    assert sys.modules["postroom_probe"] is postroom_probe  # unchanged: stays warm
+    source.write_text("VALUE = 22\n")
+    worker.forget_changed_sources()
+    assert "postroom_probe" not in sys.modules
+    import postroom_probe as fresh
+
+    assert fresh.VALUE == 22
 
 
 @pytest.mark.slow
