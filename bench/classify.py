@@ -174,6 +174,7 @@ class Outcome:
     name: str
     predicted: list[str]
     automatic: list[bool]
+    review_reasons: list[tuple[str, ...]] | None = None  # None: the classifier gives none
 
 
 def decide_all(
@@ -182,8 +183,8 @@ def decide_all(
     taxonomy: Taxonomy,
     threshold: float,
     probabilities: Sequence[dict[str, float]] | None,
-) -> tuple[list[str], list[bool]]:
-    """Return each letter's final type and whether it was decided automatically."""
+) -> tuple[list[str], list[bool], list[tuple[str, ...]]]:
+    """Return each letter's final type, whether it was decided automatically, and why not."""
     decisions: list[Decision] = [
         combine(
             rule,
@@ -197,6 +198,7 @@ def decide_all(
     return (
         [decision.classification.doc_type for decision in decisions],
         [decision.automatic for decision in decisions],
+        [decision.review_reasons for decision in decisions],
     )
 
 
@@ -254,6 +256,24 @@ def print_confusion(outcome: Outcome, truth: Sequence[str]) -> None:
         print(f"{label:>11} " + " ".join(f"{int(n):>5}" if n else "    ." for n in row))
 
 
+def reason_kind(reason: str) -> str:
+    """Return the kind of a review reason, without its numbers."""
+    if "required field missing" in reason:
+        return reason  # names the type and the fields
+    return "disagreement" if "disagree" in reason else "confidence below threshold"
+
+
+def print_review_reasons(outcome: Outcome) -> None:
+    """Print why letters went to review, by kind (a letter may have several reasons)."""
+    if outcome.review_reasons is None:
+        return
+    kinds = Counter(reason_kind(reason) for reasons in outcome.review_reasons for reason in reasons)
+    sent = sum(1 for reasons in outcome.review_reasons if reasons)
+    print(f"\n{outcome.name}: {sent} letter(s) to review")
+    for kind, count in kinds.most_common():
+        print(f"  {count:>4}  {kind}")
+
+
 def same_field(name: str, truth: object, found: object) -> bool:
     """Return whether an extracted field equals the ground truth exactly (spacing aside)."""
     if found is None:
@@ -290,6 +310,8 @@ def report(outcomes: Sequence[Outcome], test: Sequence[Letter], threshold: float
             f"{name:<22} {row['accuracy']:>9.3f} {row['macro_f1']:>9.3f} "
             f"{row['automatic']:>10.1%} {row['precision_auto']:>10.3f}"
         )
+    for outcome in outcomes:
+        print_review_reasons(outcome)
     for outcome in outcomes:
         print_confusion(outcome, truth)
     rates = field_rates(test)

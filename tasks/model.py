@@ -444,11 +444,17 @@ def combine(
     """Decide between the rules and the model; say why the letter needs review, if it does.
 
     - no model (``probabilities`` None or empty): the rules decide;
-    - both name the same type: it wins with the higher of the two confidences;
+    - both name the same type: it wins with ``1 - (1 - rules) * (1 - model)`` (noisy-OR: the
+      type is wrong only if both are wrong). This assumes their errors independent, which two
+      so different methods nearly are, and stays below what the product rule of two
+      independent classifiers would give;
     - they differ: the more confident one wins, its confidence discounted by the loser's case
       against it. The model's case is how much more it believes its own type than the rules'
       (``p[model type] - p[rules type]``: an undecided model hardly counts); the rules' case is
-      their confidence, or nothing when they only fell back for want of any match;
+      their confidence;
+    - the rules fell back (no rule matched enough): the model decides when it reaches
+      ``threshold``; an unsure model's guess does not replace the fallback type, which is the
+      honest "don't know" the reviewer starts from;
     - review when the final confidence is below ``threshold``, when a strong rules decision
       (≥ ``strong_rule``) and a confident model (≥ ``threshold``) disagree, or when the final
       type's required fields (taxonomy ``required_fields``) are missing.
@@ -466,9 +472,10 @@ def combine(
         note = f"model: {model_type} {model_p:.2f}"
         if model_type == rules.doc_type:
             by_model = model_p > rules.confidence
+            both = 1 - (1 - model_p) * (1 - rules.confidence)
             final = rules.model_copy(
                 update={
-                    "confidence": round(max(model_p, rules.confidence), 3),
+                    "confidence": round(both, 3),
                     "classified_by": "model" if by_model else rules.classified_by,
                     "reasons": (*rules.reasons, note),
                 }
@@ -479,7 +486,7 @@ def combine(
                     f"rules ({rules.doc_type} {rules.confidence:.2f}) and model "
                     f"({model_type} {model_p:.2f}) disagree"
                 )
-            final = _winner(rules, known, model_type, taxonomy, text)
+            final = _winner(rules, known, model_type, taxonomy, text, threshold)
     if final.confidence < threshold:
         review.append(f"confidence {final.confidence:.2f} below {threshold:.2f}")
     missing = taxonomy.missing_fields(final.doc_type, final.fields)
@@ -494,11 +501,18 @@ def _winner(
     model_type: str,
     taxonomy: Taxonomy,
     text: str | None,
+    threshold: float,
 ) -> Classification:
     """Return the more confident of two disagreeing decisions, discounted by the other's case."""
     model_p = probabilities[model_type]
     note = f"model: {model_type} {model_p:.2f}"
-    if rules.confidence >= model_p:
+    fell_back = (
+        rules.doc_type == taxonomy.fallback
+        and rules.confidence <= taxonomy.scoring.fallback_confidence
+    )
+    if fell_back and model_p < threshold:
+        return rules.model_copy(update={"reasons": (*rules.reasons, f"{note} (unsure)")})
+    if not fell_back and rules.confidence >= model_p:
         against = max(0.0, model_p - probabilities.get(rules.doc_type, 0.0))
         return rules.model_copy(
             update={
@@ -506,10 +520,6 @@ def _winner(
                 "reasons": (*rules.reasons, f"{note} (disagrees)"),
             }
         )
-    fell_back = (
-        rules.doc_type == taxonomy.fallback
-        and rules.confidence <= taxonomy.scoring.fallback_confidence
-    )
     against = 0.0 if fell_back else rules.confidence
     subject, subject_reasons = None, [f"{model_type}: subject not detected (no text)"]
     if text is not None:

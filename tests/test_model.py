@@ -322,13 +322,13 @@ def rules_say(doc_type: str, confidence: float, fields: Fields | None = None) ->
 @pytest.mark.parametrize(
     ("rules", "probabilities", "doc_type", "by", "confidence", "review"),
     [
-        # agreement: the higher confidence, by whoever gave it
+        # agreement: noisy-OR of both, by whoever was more confident
         (
             rules_say("rechnung", 0.7, INVOICE_FIELDS),
             {"rechnung": 0.95},
             "rechnung",
             "model",
-            0.95,
+            0.985,
             "",
         ),
         (
@@ -336,9 +336,10 @@ def rules_say(doc_type: str, confidence: float, fields: Fields | None = None) ->
             {"gericht": 0.85, "anfrage": 0.15},
             "gericht",
             "rule",
-            0.97,
+            0.9955,
             "",
         ),
+        (rules_say("werbung", 0.69), {"werbung": 0.4}, "werbung", "rule", 0.814, ""),
         # rules found nothing (fallback): a sure model decides alone
         (
             rules_say("sonstiges", 0.3),
@@ -348,6 +349,8 @@ def rules_say(doc_type: str, confidence: float, fields: Fields | None = None) ->
             0.97,
             "",
         ),
+        # ... an unsure one leaves the fallback type for the reviewer
+        (rules_say("sonstiges", 0.3), {"beschwerde": 0.45}, "sonstiges", "rule", 0.3, "below"),
         # a weak rule match still counts against the model
         (rules_say("werbung", 0.3), {"anfrage": 0.97}, "anfrage", "model", 0.679, "below"),
         # disagreement: the more confident wins, discounted by the other's case against it
@@ -372,7 +375,7 @@ def rules_say(doc_type: str, confidence: float, fields: Fields | None = None) ->
             "disagree",
         ),
         # agreement below the threshold
-        (rules_say("anfrage", 0.6), {"anfrage": 0.7}, "anfrage", "model", 0.7, "below"),
+        (rules_say("anfrage", 0.5), {"anfrage": 0.5}, "anfrage", "rule", 0.75, "below"),
         # no model: the rules alone, against the same threshold
         (rules_say("anfrage", 0.85), None, "anfrage", "rule", 0.85, ""),
         (rules_say("anfrage", 0.5), None, "anfrage", "rule", 0.5, "below"),
@@ -380,7 +383,7 @@ def rules_say(doc_type: str, confidence: float, fields: Fields | None = None) ->
         # a type the taxonomy does not know (an old model) is ignored
         (rules_say("anfrage", 0.85), {"altlast": 0.99}, "anfrage", "rule", 0.85, ""),
         # required fields missing for the final type
-        (rules_say("gericht", 0.95), {"gericht": 0.9}, "gericht", "rule", 0.95, "aktenzeichen"),
+        (rules_say("gericht", 0.95), {"gericht": 0.9}, "gericht", "rule", 0.995, "aktenzeichen"),
         (rules_say("sonstiges", 0.3), {"rechnung": 0.99}, "rechnung", "model", 0.99, "iban"),
     ],
 )
