@@ -61,7 +61,10 @@ def export_record(row: Letter) -> dict[str, Any]:
         "confidence": row.confidence,
         "classified_by": row.classified_by,
         "department": row.department,
-        "fields": {name: stored.get(name) for name in FIELD_NAMES},
+        "fields": {
+            **{name: stored.get(name) for name in FIELD_NAMES},
+            "confidence": stored.get("confidence") or {},
+        },
         "text": row.text,
         "batch": batch,
         "quarantine_reason": row.quarantine_reason,

@@ -9,7 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from pydantic import ValidationError
 
+from flows import samples
+from flows.samples import DOC_TYPES, Split, compose
+from schemas.letter import Fields
 from schemas.taxonomy import Taxonomy, load_taxonomy
 from tasks.classify import (
     classify_text,
@@ -21,6 +25,12 @@ from tasks.classify import (
     extract_iban,
     extract_invoice_number,
     extract_sender,
+    find_aktenzeichen,
+    find_amount,
+    find_date,
+    find_iban,
+    find_invoice_number,
+    find_sender,
     fold,
     fuzzy_find,
     iban_is_valid,
@@ -748,3 +758,168 @@ def test_extract_fields_on_a_mahnung() -> None:
     assert fields.invoice_number == "2026-117"
     assert fields.amount_total == pytest.approx(850.30)
     assert fields.iban is None
+
+
+# --- field confidence ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "iban", "confidence"),
+    [
+        ("IBAN: DE89 3704 0044 0532 0130 00\n", "DE89370400440532013000", 0.99),
+        ("Konto DE89 3704 0044 0532 0130 00\n", "DE89370400440532013000", 0.9),
+        ("IBAN: DE89 37O4 0044 0532 0130 00\n", "DE89370400440532013000", 0.891),  # O read for 0
+        (
+            "auf mein Konto (IBAN DE89 3704 0044 0532\n0130 00) zu überweisen",
+            "DE89370400440532013000",
+            0.99,
+        ),
+        (
+            "IBAN DE89 3704 0044 0532 0130 00\nIBAN AT61 1904 3002 3457 3201\n",
+            "DE89370400440532013000",
+            0.842,  # another valid IBAN: which account is meant is less sure
+        ),
+        ("IBAN: DE88 3704 0044 0532 0130 00\n", None, None),  # checksum fails
+        ("IBAN: DE89 3704 0044 0532 0130 0\n", None, None),  # one digit short
+    ],
+)
+def test_find_iban_confidence(text: str, iban: str | None, confidence: float | None) -> None:
+    found = find_iban(text)
+    assert (found[0] if found else None) == iban
+    assert (found[1] if found else None) == (pytest.approx(confidence) if confidence else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "date", "confidence"),
+    [
+        ("Datum: 13.05.2026\n", dt.date(2026, 5, 13), 0.95),
+        ("Lindenau, den 13. Mai 2026\n", dt.date(2026, 5, 13), 0.95),
+        ("Lindenau, 13.5.26\n", dt.date(2026, 5, 13), 0.902),  # a two-digit year
+        ("\n13.05.2026\n", dt.date(2026, 5, 13), 0.85),
+        ("13. Mai 2026\n", dt.date(2026, 5, 13), 0.85),
+        ("wir haben am 13.05.2026 telefoniert.\n", dt.date(2026, 5, 13), 0.5),
+        ("13.05.2026\n14.05.2026\n", dt.date(2026, 5, 13), 0.722),  # a rival nearly as likely
+        ("Fällig am 30.05.2026\n", None, None),
+    ],
+)
+def test_find_date_confidence(text: str, date: dt.date | None, confidence: float | None) -> None:
+    found = find_date(text)
+    assert (found[0] if found else None) == date
+    assert (found[1] if found else None) == (pytest.approx(confidence) if confidence else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "aktenzeichen", "confidence"),
+    [
+        ("Aktenzeichen: 3 K 1234/26\nIhr Zeichen: 30-RA-2026-01795\n", "3 K 1234/26", 0.95),
+        ("Az.: 12 C 345/26\n", "12 C 345/26", 0.95),
+        ("Ihr Zeichen: 32.1-2026/0815\n", "32.1-2026/0815", 0.9),
+        ("Aktenzeichen: 63-BG-2026-00123\n", "63-BG-2026-00123", 0.9),
+        ("Ihre Bestellung: 65.3-VG-2026/395\n", "65.3-VG-2026/395", 0.9),
+        ("Bestellung: 4711/26\n", None, None),  # a seller's own order number is no file
+        ("in der Sache L 7 AS 123/26 wird mitgeteilt\n", "L 7 AS 123/26", 0.75),
+        ("Unser Zeichen: ms-4711\n", "ms-4711", 0.6),
+        ("Az.: 32.1-2026/0815\nAz.: 32.1-2026/0999\n", "32.1-2026/0815", 0.765),
+    ],
+)
+def test_find_aktenzeichen_confidence(
+    text: str, aktenzeichen: str | None, confidence: float | None
+) -> None:
+    found = find_aktenzeichen(text)
+    assert (found[0] if found else None) == aktenzeichen
+    assert (found[1] if found else None) == (pytest.approx(confidence) if confidence else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "confidence"),
+    [
+        ("Gesamtbetrag: 1.234,56 €\n", 1234.56, 0.95),
+        ("Rechnungsbetrag 12.345.678,90 EUR\n", 12345678.90, 0.95),
+        ("Summe 99,90 Euro\n", 99.90, 0.75),
+        ("Miete 1.234,56 € im Monat\n", 1234.56, 0.4),  # no total label: the largest amount
+        ("Zwischensumme 100,00 €\nGesamtbetrag 119,00 €\n", 119.0, 0.95),
+        ("Gesamtbetrag 119,00 €\nGesamtbetrag 238,00 €\n", 238.0, 0.807),  # two totals disagree
+        ("Aktenzeichen 2026/117\n", None, None),
+    ],
+)
+def test_find_amount_confidence(text: str, amount: float | None, confidence: float | None) -> None:
+    found = find_amount(text)
+    assert (found[0] if found else None) == (pytest.approx(amount) if amount else None)
+    assert (found[1] if found else None) == (pytest.approx(confidence) if confidence else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "confidence"),
+    [
+        ("Rechnungsnummer: RG 2026/5260\n", "RG 2026/5260", 0.9),
+        ("Rechnungs-Nr.: 2026/0815\n", "2026/0815", 0.9),
+        ("Reinigungsleistungen – Rechnung R2606-2430\n", "R2606-2430", 0.7),
+        ("Rechnung 2026-117 vom 01.02.2026\n", "2026-117", 0.7),
+        ("Rechnung vom 12.03.2026\n", None, None),
+        ("Rechnung 1.234,56 €\n", None, None),
+        ("Rechnungsnummer 4711\nRechnungsnummer 4712\n", "4711", 0.765),
+    ],
+)
+def test_find_invoice_number_confidence(
+    text: str, number: str | None, confidence: float | None
+) -> None:
+    found = find_invoice_number(text)
+    assert (found[0] if found else None) == number
+    assert (found[1] if found else None) == (pytest.approx(confidence) if confidence else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "sender", "confidence"),
+    [
+        ("Absender: Hans Meier, Dorfstraße 1, 59505 Bad Sassendorf\n", "Hans Meier", 0.9),
+        (
+            "Rhein-Aue-Zeitung – Redaktion · Poststraße 43 · 56179 Oberhelden\n",
+            "Rhein-Aue-Zeitung – Redaktion",
+            0.85,
+        ),
+        ("Anna Weber\nLindenstraße 4\n56410 Lindenau\n", "Anna Weber", 0.8),
+        ("Stadtwerke Lindenau GmbH\nIhr Energieversorger\n", "Stadtwerke Lindenau GmbH", 0.75),
+        ("Sehr geehrte Damen und Herren,\n", None, None),
+    ],
+)
+def test_find_sender_confidence(text: str, sender: str | None, confidence: float | None) -> None:
+    found = find_sender(text)
+    assert (found[0] if found else None) == sender
+    assert (found[1] if found else None) == (pytest.approx(confidence) if confidence else None)
+
+
+def test_extract_fields_gives_a_confidence_per_field_found() -> None:
+    fields = extract_fields(MAHNUNG_ERSTE)
+    found = {name for name in Fields.model_fields if name != "confidence"}
+    found = {name for name in found if getattr(fields, name) is not None}
+    assert set(fields.confidence) == found
+    assert all(0.0 < value <= 1.0 for value in fields.confidence.values())
+    assert fields.model_dump(mode="json")["confidence"] == fields.confidence
+
+
+@pytest.mark.parametrize("confidence", [{"iban": 1.5}, {"colour": 0.5}])
+def test_fields_reject_a_bad_confidence(confidence: dict[str, float]) -> None:
+    with pytest.raises(ValidationError):
+        Fields(confidence=confidence)
+
+
+@pytest.mark.parametrize("split", [None, "train", "test"])
+def test_fields_match_generated_letters(split: Split | None) -> None:
+    """IBAN, total, Aktenzeichen and printed date match the ground truth of sample letters."""
+    hits: dict[str, list[bool]] = {"iban": [], "amount_total": [], "aktenzeichen": [], "date": []}
+    for doc_type in DOC_TYPES:
+        for seed in range(15):
+            truth = compose(doc_type, 7000 + seed, split=split)
+            text = "\f".join(truth.pages)
+            fields = extract_fields(text)
+            for name in ("iban", "aktenzeichen"):
+                if getattr(truth, name) is not None:
+                    hits[name].append(getattr(fields, name) == getattr(truth, name))
+            if truth.amount_total is not None:
+                hits["amount_total"].append(fields.amount_total == truth.amount_total)
+            day = dt.date.fromisoformat(truth.date or "")
+            if samples._de(day) in text or samples._de_long(day) in text:  # not "im Mai 2026"
+                hits["date"].append(fields.date == day)
+    rates = {name: sum(found) / len(found) for name, found in hits.items()}
+    print(split, {name: round(rate, 3) for name, rate in rates.items()})
+    assert all(rate >= 0.95 for rate in rates.values()), rates
