@@ -122,7 +122,8 @@ def cmd_samples(_settings: Settings, args: argparse.Namespace) -> int:
     from flows.samples import main as samples_main
 
     argv = [str(args.out_dir), "--count", str(args.count), "--seed", str(args.seed)]
-    return samples_main(argv + (["--format", args.format] if args.format else []))
+    argv += ["--format", args.format] if args.format else []
+    return samples_main(argv + (["--split", args.split] if args.split else []))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -158,6 +159,9 @@ def parser() -> argparse.ArgumentParser:
     samples.add_argument("--count", type=int, default=12)
     samples.add_argument("--seed", type=int, default=1)
     samples.add_argument("--format", default=None)
+    samples.add_argument(
+        "--split", choices=("train", "test"), help="wording and layouts of one half only"
+    )
     samples.set_defaults(run=cmd_samples)
     add_archive_commands(sub)
     add_audit_command(sub)

@@ -12,19 +12,12 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from schemas.letter import Fields
 from schemas.records import Letter
 
 SCHEMA_VERSION = "1.0"
 SCHEMA_PATH = Path(__file__).parent / "records-export.v1.schema.json"
-FIELD_NAMES = (
-    "sender",
-    "date",
-    "aktenzeichen",
-    "iban",
-    "amount_total",
-    "invoice_number",
-    "customer_number",
-)
+FIELD_NAMES = Fields.names()
 
 
 @cache

@@ -232,10 +232,15 @@ class Fields(Frozen):
     @classmethod
     def _known_fields(cls, value: dict[str, float]) -> dict[str, float]:
         """Check that every confidence belongs to a field of this model."""
-        unknown = sorted(set(value) - (set(cls.model_fields) - {"confidence"}))
+        unknown = sorted(set(value) - set(cls.names()))
         if unknown:
             raise ValueError(f"confidence for unknown field(s): {', '.join(unknown)}")
         return value
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Return the names of the extracted fields (not the confidence map beside them)."""
+        return tuple(name for name in cls.model_fields if name != "confidence")
 
 
 class Classification(Frozen):

@@ -46,8 +46,8 @@ class TaxonomyError(ValueError):
 
 def _known_field(name: str) -> str:
     """Check that ``name`` is a field of :class:`schemas.letter.Fields`."""
-    if name not in Fields.model_fields:
-        raise ValueError(f"unknown field {name!r}; known: {', '.join(Fields.model_fields)}")
+    if name not in Fields.names():
+        raise ValueError(f"unknown field {name!r}; known: {', '.join(Fields.names())}")
     return name
 
 

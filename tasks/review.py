@@ -182,8 +182,18 @@ def reviewed(taxonomy: Taxonomy, decided: Classification, answer: ReviewAnswer) 
             department = None
     elif answer.department != proposal(taxonomy, decided)["department"]:
         changed.append(f"department → {answer.department}")
+    confidence = dict(decided.fields.confidence)  # what the operator gave counts 1.0
+    for name in ("aktenzeichen", "sender"):
+        if getattr(answer, name) is None:
+            confidence.pop(name, None)
+        else:
+            confidence[name] = 1.0
     fields = decided.fields.model_copy(
-        update={"aktenzeichen": answer.aktenzeichen, "sender": answer.sender}
+        update={
+            "aktenzeichen": answer.aktenzeichen,
+            "sender": answer.sender,
+            "confidence": confidence,
+        }
     )
     verdict = "; ".join(changed) or f"confirmed {answer.doc_type}"
     return Classification(

@@ -890,8 +890,7 @@ def test_find_sender_confidence(text: str, sender: str | None, confidence: float
 
 def test_extract_fields_gives_a_confidence_per_field_found() -> None:
     fields = extract_fields(MAHNUNG_ERSTE)
-    found = {name for name in Fields.model_fields if name != "confidence"}
-    found = {name for name in found if getattr(fields, name) is not None}
+    found = {name for name in Fields.names() if getattr(fields, name) is not None}
     assert set(fields.confidence) == found
     assert all(0.0 < value <= 1.0 for value in fields.confidence.values())
     assert fields.model_dump(mode="json")["confidence"] == fields.confidence

@@ -124,6 +124,16 @@ def test_the_operators_answer_decides_type_and_department(
     assert final.classified_by == "operator" and final.confidence == 1.0
     assert final.reasons[0] == f"operator mm: {verdict}"
     assert final.fields.aktenzeichen is None  # the answer left it empty
+    assert "aktenzeichen" not in final.fields.confidence
+
+
+def test_what_the_operator_gave_counts_as_certain() -> None:
+    unsure = UNSURE.model_copy(
+        update={"fields": UNSURE.fields.model_copy(update={"confidence": {"sender": 0.6}})}
+    )
+    final = reviewed(TAXONOMY, unsure, answer(sender="Stadtwerke", aktenzeichen="3 K 12/26"))
+    assert final.fields.confidence == {"sender": 1.0, "aktenzeichen": 1.0}
+    assert (final.fields.sender, final.fields.aktenzeichen) == ("Stadtwerke", "3 K 12/26")
 
 
 def test_the_first_page_preview_is_a_small_png(tmp_path: Path) -> None:
