@@ -459,7 +459,7 @@ class Stack:
                 client.create_global_concurrency_limit(
                     GlobalConcurrencyLimitCreate(name=OCR_LIMIT, limit=slots)
                 )
-        save_results_block(self.settings)
+        save_results_block(self.settings.reload_credentials())  # `up` may have made them
         self.deploy()
 
     def deploy(self) -> None:
