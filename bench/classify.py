@@ -260,6 +260,8 @@ def reason_kind(reason: str) -> str:
     """Return the kind of a review reason, without its numbers."""
     if "required field missing" in reason:
         return reason  # names the type and the fields
+    if "only the model" in reason:
+        return "the rules found no type, the model alone named one"
     return "disagreement" if "disagree" in reason else "confidence below threshold"
 
 

@@ -452,9 +452,10 @@ def combine(
       against it. The model's case is how much more it believes its own type than the rules'
       (``p[model type] - p[rules type]``: an undecided model hardly counts); the rules' case is
       their confidence;
-    - the rules fell back (no rule matched enough): the model decides when it reaches
-      ``threshold``; an unsure model's guess does not replace the fallback type, which is the
-      honest "don't know" the reviewer starts from;
+    - the rules fell back (no rule matched enough): a model reaching ``threshold`` proposes its
+      type, but only for a person to confirm (on wording it never saw, the model was measured
+      confidently wrong there; see bench/classify.py); an unsure model's guess does not replace
+      the fallback type, which is the honest "don't know" the reviewer starts from;
     - review when the final confidence is below ``threshold``, when a strong rules decision
       (≥ ``strong_rule``) and a confident model (≥ ``threshold``) disagree, or when the final
       type's required fields (taxonomy ``required_fields``) are missing.
@@ -487,6 +488,10 @@ def combine(
                     f"({model_type} {model_p:.2f}) disagree"
                 )
             final = _winner(rules, known, model_type, taxonomy, text, threshold)
+            if rules.doc_type == taxonomy.fallback and final.doc_type != rules.doc_type:
+                review.append(
+                    f"the rules found no type; only the model says {model_type} {model_p:.2f}"
+                )
     if final.confidence < threshold:
         review.append(f"confidence {final.confidence:.2f} below {threshold:.2f}")
     missing = taxonomy.missing_fields(final.doc_type, final.fields)

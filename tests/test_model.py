@@ -340,14 +340,14 @@ def rules_say(doc_type: str, confidence: float, fields: Fields | None = None) ->
             "",
         ),
         (rules_say("werbung", 0.69), {"werbung": 0.4}, "werbung", "rule", 0.814, ""),
-        # rules found nothing (fallback): a sure model decides alone
+        # rules found nothing (fallback): a sure model proposes its type, for a person to confirm
         (
             rules_say("sonstiges", 0.3),
             {"werbung": 0.97, "sonstiges": 0.03},
             "werbung",
             "model",
             0.97,
-            "",
+            "only the model",
         ),
         # ... an unsure one leaves the fallback type for the reviewer
         (rules_say("sonstiges", 0.3), {"beschwerde": 0.45}, "sonstiges", "rule", 0.3, "below"),
