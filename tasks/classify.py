@@ -30,7 +30,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from schemas.letter import Classification, Fields, Intake, OcrResult, State
@@ -849,10 +849,14 @@ def classify(edges: Edges, intake: Intake, ocr: OcrResult, actor: str) -> Decisi
     Without a trained model in the system bucket the rules decide alone. Pages OCR could not
     read always send the letter to a person.
     """
-    from tasks.model import combine, load_current  # scikit-learn loads only where it is used
+    from tasks.model import ModelError, combine, load_current  # scikit-learn loads only here
 
     rules = classify_text(ocr.text, edges.taxonomy)
-    model = load_current(edges.s3, edges.settings.buckets.system)
+    try:
+        model = load_current(edges.s3, edges.settings.buckets.system)
+    except ModelError as exc:  # a damaged model must not fail letters: the rules still decide
+        get_run_logger().warning("classifier model unusable, rules decide alone: %s", exc)
+        model = None
     decision = combine(
         rules,
         model.predict(ocr.text) if model is not None else None,

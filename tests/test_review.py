@@ -289,8 +289,11 @@ def test_an_unsure_letter_waits_in_the_ui_and_is_filed_as_the_operator_answers(
     assert len(answers) == 1 and answers[0]["answer"]["doc_type"] == "beschwerde"
     assert answers[0]["answer"]["answered_at"]
     assert [step for step, _, _ in steps].count("ocr") == 1  # the resumed run did not OCR again
-    results = stack.s3.list_objects_v2(Bucket=buckets.system, Prefix="prefect/")
-    assert results.get("KeyCount", 0) > 0  # Prefect keeps the runs' results in the system bucket
+    # Prefect keeps the run's result in the system bucket, as the run ends (after the record).
+    deadline = time.monotonic() + 60
+    while not stack.s3.list_objects_v2(Bucket=buckets.system, Prefix="prefect/").get("KeyCount"):
+        assert time.monotonic() < deadline, "no flow result in the system bucket"
+        time.sleep(0.5)
     with Session(stack.engine) as session:  # the answer is training data for the next model
         label = session.scalars(select(Label).where(Label.letter_id == letter_id)).one()
     assert (label.doc_type, label.source, label.by) == ("beschwerde", "operator", "Test Operator")
