@@ -28,7 +28,8 @@ Accuracy is measured per letter against the ground truth: word accuracy is the s
 truth's words (whitespace tokens without surrounding punctuation, as a multiset, order-free) found
 in the text read; the character error rate is the edit distance of the whitespace-normalised texts
 over the truth's length. Both are given overall and for the turned letters alone. Peak memory is
-the largest summed RSS of a process tree, sampled every 100 ms from /proc: for postroom the
+the largest summed PSS (proportional set size: shared pages counted once in all) of a process
+tree, sampled every 100 ms from /proc: for postroom the
 worker's tree (the worker and every process below it) while it processes one generated 100-page
 PDF, after the corpus run; for the others the tree of processes this script starts.
 """
@@ -425,8 +426,24 @@ def process_table() -> dict[int, tuple[int, int]]:
     return table
 
 
-def tree_rss(root: int, include_root: bool = True) -> int:
-    """Return the summed RSS of a process and all its descendants (optionally without itself)."""
+def proportional_set_size(pid: int) -> int | None:
+    """Return a process's PSS in bytes: its own pages plus its share of pages it shares."""
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return None
+    for line in rollup.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return None
+
+
+def tree_memory(root: int, include_root: bool = True) -> int:
+    """Return the memory a process and all its descendants use (optionally without itself).
+
+    Summed PSS, not RSS: forked flow-run processes share the zygote's pages copy-on-write, and
+    summed RSS would count every shared page once per process. RSS where PSS is unreadable.
+    """
     table = process_table()
     children: dict[int, list[int]] = {}
     for pid, (parent, _) in table.items():
@@ -435,13 +452,14 @@ def tree_rss(root: int, include_root: bool = True) -> int:
     while todo:
         pid = todo.pop()
         if pid in table and (pid != root or include_root):
-            total += table[pid][1]
+            pss = proportional_set_size(pid)
+            total += table[pid][1] if pss is None else pss
         todo.extend(children.get(pid, []))
     return total
 
 
 class PeakMemory:
-    """Sample a process tree's summed RSS every 100 ms in a thread, keeping the peak."""
+    """Sample a process tree's memory (summed PSS) every 100 ms in a thread, keeping the peak."""
 
     def __init__(self, root: int, include_root: bool = True, interval: float = 0.1) -> None:
         self.root, self.include_root, self.interval = root, include_root, interval
@@ -451,7 +469,7 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while True:
-            self.peak = max(self.peak, tree_rss(self.root, self.include_root))
+            self.peak = max(self.peak, tree_memory(self.root, self.include_root))
             if self._stop.wait(self.interval):
                 return
 
@@ -482,7 +500,7 @@ class SystemRun:
     pages: int
     letters: int
     texts: dict[str, str]  # letter name → the text read
-    peak_rss: int | None = None
+    peak_memory: int | None = None
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -716,7 +734,7 @@ class Processed:
 
     seconds: float
     outcomes: dict[str, Outcome]
-    peak_rss: int
+    peak_memory: int
     log: str
 
 
@@ -812,12 +830,12 @@ def run_postroom(
         corpus.pages,
         len(corpus.letters),
         texts,
-        single.peak_rss if single else None,
+        single.peak_memory if single else None,
         failures,
         [
             "from the first put into the inbox until every record is settled; the sweep is "
             "started by `postroom process` right after the last put (its start-up included); "
-            f"worker tree peak during the corpus run {run.peak_rss / GB:.2f} GB",
+            f"worker tree peak during the corpus run {run.peak_memory / GB:.2f} GB",
             f"{in_review} letter(s) wait for review (counted as finished: the machine's part is "
             "done; their text is the OCR text kept in the system bucket)",
         ],
@@ -852,7 +870,7 @@ def figures(run: SystemRun, corpus: Corpus) -> dict[str, Any]:
         "cer": overall.cer,
         "rotated_word_accuracy": turned.word_accuracy,
         "rotated_cer": turned.cer,
-        "peak_rss_bytes": run.peak_rss,
+        "peak_pss_bytes": run.peak_memory,
         "per_letter": {
             letter.name: dataclasses.asdict(
                 letter_accuracy(letter.truth, run.texts.get(letter.name, ""))
@@ -876,7 +894,7 @@ def table(results: dict[str, dict[str, Any]]) -> list[str]:
             f"{name:<22}{f['pages_per_minute']:>10.1f}{f['seconds_per_letter']:>10.2f}"
             f"{percent(f['word_accuracy']):>9}{percent(f['cer']):>8}"
             f"{percent(f['rotated_word_accuracy']):>15}{percent(f['rotated_cer']):>8}"
-            f"{gigabytes(f['peak_rss_bytes']):>13}"
+            f"{gigabytes(f['peak_pss_bytes']):>13}"
         )
     return lines
 
@@ -906,7 +924,7 @@ def targets(results: dict[str, dict[str, Any]]) -> list[Target]:
     ocrmypdf = results.get("OCRmyPDF", none)
     turned_mine = e2e.get("rotated_word_accuracy")
     turned_theirs = tesseract.get("rotated_word_accuracy")
-    peak = e2e.get("peak_rss_bytes")
+    peak = e2e.get("peak_pss_bytes")
     return [
         at_least(
             f"postroom end to end ≥ {E2E_VS_TESSERACT:g} × raw tesseract pages/min",
@@ -957,7 +975,7 @@ def report(
         lines.append(
             f"postroom, one {big_pages}-page PDF alone: {single.seconds:.1f} s "
             f"({big_pages / single.seconds * 60:.1f} pages/min), worker tree peak "
-            f"{gigabytes(single.peak_rss)}"
+            f"{gigabytes(single.peak_memory)}"
         )
     for run in runs:
         for note in run.notes:
@@ -986,7 +1004,7 @@ def report(
         else {
             "pages": big_pages,
             "seconds": round(single.seconds, 1),
-            "peak_rss_bytes": single.peak_rss,
+            "peak_pss_bytes": single.peak_memory,
         },
         "targets": [dataclasses.asdict(target) for target in checks],
     }

@@ -107,7 +107,7 @@ class StackSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    worker_limit: int = Field(default=4, ge=1, description="flow runs a worker runs at once")
+    worker_limit: int = Field(default=8, ge=1, description="flow runs a worker runs at once")
     ocr_slots: int | None = Field(
         default=None, ge=1, description="global concurrency limit ocr-pages; default: cores"
     )
