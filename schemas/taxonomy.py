@@ -143,12 +143,37 @@ class DocType(Frozen):
     rules: tuple[Rule, ...] = ()
 
 
+class RuleCalibration(Frozen):
+    """A logistic calibration of the rules' confidence, fitted on letters whose type is known.
+
+    ``P(the top type is right) = 1 / (1 + exp(-(intercept + score_weight * best + lead_weight *
+    (best - runner_up))))``, at most ``ceiling`` (see ``tasks/classify.py``). The weights may not
+    be negative: more evidence for the winner, or a clearer lead, never lowers its confidence.
+    ``ceiling`` is Laplace's (right + 1) / (decided + 2) over the fitting letters' decisions: no
+    record of that many letters justifies more. ``bench/classify.py --fit-calibration`` re-fits
+    the block and prints it.
+    """
+
+    intercept: float
+    score_weight: float = Field(ge=0)
+    lead_weight: float = Field(ge=0)
+    ceiling: float = Field(gt=0, le=1)
+    letters: int = Field(gt=0, description="letters the calibration was fitted on")
+    fitted_on: NonEmpty = Field(description="where those letters came from")
+
+
 class Scoring(Frozen):
-    """Knobs of the rules classifier; see the confidence formula in ``tasks/classify.py``."""
+    """Knobs of the rules classifier; see the confidence in ``tasks/classify.py``.
+
+    Without ``calibration`` the confidence is the hand-made formula with ``saturation``.
+    ``fallback_confidence`` is the confidence of the fallback type when no type scored
+    ``min_score``: with a calibration, the share of such letters that were the fallback type.
+    """
 
     min_score: float = Field(default=2.0, ge=0)
     saturation: float = Field(default=3.0, gt=0)
     fallback_confidence: float = Field(default=0.3, ge=0, le=1)
+    calibration: RuleCalibration | None = None
 
 
 class Taxonomy(Frozen):

@@ -7,15 +7,21 @@ lower case, ä/ö/ü/ß as ae/oe/ue/ss, words broken by a hyphen at a line end j
 phrases and fuzzy rules additionally fold ae/oe/ue to a/o/u, because OCR drops umlaut dots.
 
 Each type's score is the sum of the weights of its matched rules; every match is recorded as a
-reason (``rechnung: literal "rechnungsnummer" (+3.0)``). With ``best`` the winning score,
-``runner_up`` the second best and ``saturation`` and ``min_score`` from the taxonomy::
+reason (``rechnung: literal "rechnungsnummer" (+3.0)``). With ``best`` the winning score and
+``runner_up`` the second best, the confidence is a calibrated probability that the winner is
+right, from the taxonomy's ``scoring.calibration`` (fitted on letters of known type by
+``bench/classify.py --fit-calibration``)::
 
-    strength   = 1 - exp(-best / saturation)      how much evidence there is at all
-    margin     = (best - runner_up) / best        how clearly the winner stands out, 0..1
-    confidence = strength * (0.5 + 0.5 * margin)
+    lead       = best - runner_up
+    z          = intercept + score_weight * best + lead_weight * lead
+    confidence = min(ceiling, 1 / (1 + exp(-z)))
 
-A tie halves the confidence; a best score below ``min_score`` (or no match at all) gives the
-fallback type with ``fallback_confidence``.
+The weights are never negative, so the confidence never falls as the evidence or the lead grows.
+A best score below ``min_score`` (or no match at all) gives the fallback type with
+``fallback_confidence``: calibrated, the share of such letters that were the fallback type.
+A taxonomy without a calibration keeps the old hand-made formula::
+
+    confidence = (1 - exp(-best / saturation)) * (0.5 + 0.5 * lead / best)
 """
 
 from __future__ import annotations
@@ -226,12 +232,24 @@ def score_rules(label: str, rules: Sequence[Rule], letter: LetterText) -> tuple[
 
 
 def rule_confidence(best: float, runner_up: float, scoring: Scoring) -> float:
-    """Return the confidence of a rules decision (formula in the module docstring)."""
+    """Return the confidence of a rules decision (formulas in the module docstring)."""
     if best <= 0:
         return scoring.fallback_confidence
-    strength = 1.0 - math.exp(-best / scoring.saturation)
-    margin = max(0.0, best - runner_up) / best
-    return round(strength * (0.5 + 0.5 * margin), 3)
+    lead = max(0.0, best - runner_up)
+    calibration = scoring.calibration
+    if calibration is None:
+        strength = 1.0 - math.exp(-best / scoring.saturation)
+        return round(strength * (0.5 + 0.5 * lead / best), 3)
+    z = calibration.intercept + calibration.score_weight * best + calibration.lead_weight * lead
+    return min(calibration.ceiling, round(_sigmoid(z), 3))
+
+
+def _sigmoid(z: float) -> float:
+    """Return the logistic function of ``z``, without overflow for large ``|z|``."""
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    ez = math.exp(z)
+    return ez / (1.0 + ez)
 
 
 def detect_subject(

@@ -56,7 +56,7 @@ from sqlalchemy.orm import Session
 
 from schemas.letter import Classification, Frozen, State
 from schemas.records import Label, Letter, utcnow
-from schemas.taxonomy import Taxonomy
+from schemas.taxonomy import RuleCalibration, Taxonomy
 from tasks.classify import LetterText, detect_subject, fold, normalise
 from tasks.errors import PostroomError
 
@@ -417,6 +417,65 @@ def load_current(s3: S3Client, bucket: str) -> TrainedModel | None:
     return model
 
 
+# --- calibrating the rules --------------------------------------------------------------------
+
+# One rules decision seen on a letter of known type: (best score, runner-up score, top type right).
+RuleEvidence = tuple[float, float, bool]
+
+
+def fit_rule_calibration(
+    evidence: Sequence[RuleEvidence], min_score: float, fitted_on: str
+) -> RuleCalibration:
+    """Fit ``P(top type right | best, lead)`` to letters of known type by Platt's method.
+
+    ``evidence`` holds every letter on which some rule matched, including those below
+    ``min_score`` (their top type, usually wrong, shows what a weak score is worth). A logistic
+    regression on the best score and the lead over the runner-up, with Platt's targets
+    ``(right + 1) / (right + 2)`` and ``1 / (wrong + 2)`` instead of 1 and 0: the rules are
+    nearly always right on strong evidence, and hard targets would drive the curve to certainty.
+    The weights are bounded at 0, so the confidence is monotone in the score and the lead.
+    The ceiling is Laplace's ``(right + 1) / (decided + 2)`` over the letters scoring at least
+    ``min_score`` (the ones the rules decide).
+    """
+    from scipy.optimize import minimize  # type: ignore[import-untyped]  # via scikit-learn
+
+    if not evidence:
+        raise ValueError("no letters to calibrate the rules on")
+    x = np.array([(best, max(0.0, best - runner_up)) for best, runner_up, _ in evidence])
+    right = np.array([ok for _, _, ok in evidence], dtype=bool)
+    decided = x[:, 0] >= min_score
+    n_right, n_wrong = int(right.sum()), int((~right).sum())
+    target = np.where(right, (n_right + 1) / (n_right + 2), 1 / (n_wrong + 2))
+    scale = np.maximum(x.std(axis=0), 1e-9)  # fit on standardised features, report raw weights
+    centre = x.mean(axis=0)
+    z_x = (x - centre) / scale
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = w[0] + z_x @ w[1:]
+        log_p, log_q = -np.logaddexp(0, -z), -np.logaddexp(0, z)  # log p, log (1 - p)
+        value = -float(np.sum(target * log_p + (1 - target) * log_q))
+        residual = np.exp(log_p) - target
+        return value, np.concatenate(([residual.sum()], z_x.T @ residual))
+
+    bounds = [(None, None), (0.0, None), (0.0, None)]
+    fitted = minimize(loss, np.zeros(3), jac=True, method="L-BFGS-B", bounds=bounds)
+    weights = fitted.x[1:] / scale
+    intercept = float(fitted.x[0] - weights @ centre)
+    return RuleCalibration(
+        intercept=round(intercept, 4),
+        score_weight=round(float(weights[0]), 4),
+        lead_weight=round(float(weights[1]), 4),
+        ceiling=round((int(right[decided].sum()) + 1) / (int(decided.sum()) + 2), 4),
+        letters=len(evidence),
+        fitted_on=fitted_on,
+    )
+
+
+def fallback_share(outcomes: Sequence[bool]) -> float:
+    """Return Laplace's estimate of how often a fallback decision is right: (right+1)/(n+2)."""
+    return round((sum(outcomes) + 1) / (len(outcomes) + 2), 4)
+
+
 # --- combining rules and model -----------------------------------------------------------------
 
 
@@ -452,10 +511,13 @@ def combine(
       against it. The model's case is how much more it believes its own type than the rules'
       (``p[model type] - p[rules type]``: an undecided model hardly counts); the rules' case is
       their confidence;
-    - the rules fell back (no rule matched enough): a model reaching ``threshold`` proposes its
-      type, but only for a person to confirm (on wording it never saw, the model was measured
-      confidently wrong there; see bench/classify.py); an unsure model's guess does not replace
-      the fallback type, which is the honest "don't know" the reviewer starts from;
+    - the rules fell back (no type scored ``min_score``) and the model names another type: the
+      fallback type stays, its confidence discounted by the model's case, and a model reaching
+      ``threshold`` sends the letter to review with its type as a suggestion. With a calibrated
+      fallback both sides are probabilities, but the model's sonstiges is a catch-all class it
+      learnt from a few examples: on wording it never saw it names the nearest specific type,
+      confidently, while the rules fall back only when no specific evidence is there at all
+      (``bench/classify.py --fit-calibration`` counts both choices on the train split);
     - review when the final confidence is below ``threshold``, when a strong rules decision
       (≥ ``strong_rule``) and a confident model (≥ ``threshold``) disagree, or when the final
       type's required fields (taxonomy ``required_fields``) are missing.
@@ -482,16 +544,15 @@ def combine(
                 }
             )
         else:
-            if rules.confidence >= strong_rule and model_p >= threshold:
+            fell_back = rules.doc_type == taxonomy.fallback
+            if fell_back and model_p >= threshold:
+                review.append(f"the rules found no type; the model says {model_type} {model_p:.2f}")
+            elif rules.confidence >= strong_rule and model_p >= threshold:
                 review.append(
                     f"rules ({rules.doc_type} {rules.confidence:.2f}) and model "
                     f"({model_type} {model_p:.2f}) disagree"
                 )
-            final = _winner(rules, known, model_type, taxonomy, text, threshold)
-            if rules.doc_type == taxonomy.fallback and final.doc_type != rules.doc_type:
-                review.append(
-                    f"the rules found no type; only the model says {model_type} {model_p:.2f}"
-                )
+            final = _winner(rules, known, model_type, taxonomy, text, fell_back=fell_back)
     if final.confidence < threshold:
         review.append(f"confidence {final.confidence:.2f} below {threshold:.2f}")
     missing = taxonomy.missing_fields(final.doc_type, final.fields)
@@ -506,18 +567,16 @@ def _winner(
     model_type: str,
     taxonomy: Taxonomy,
     text: str | None,
-    threshold: float,
+    *,
+    fell_back: bool,
 ) -> Classification:
-    """Return the more confident of two disagreeing decisions, discounted by the other's case."""
+    """Return the more confident of two disagreeing decisions, discounted by the other's case.
+
+    A fallback keeps its type (see :func:`combine`).
+    """
     model_p = probabilities[model_type]
     note = f"model: {model_type} {model_p:.2f}"
-    fell_back = (
-        rules.doc_type == taxonomy.fallback
-        and rules.confidence <= taxonomy.scoring.fallback_confidence
-    )
-    if fell_back and model_p < threshold:
-        return rules.model_copy(update={"reasons": (*rules.reasons, f"{note} (unsure)")})
-    if not fell_back and rules.confidence >= model_p:
+    if fell_back or rules.confidence >= model_p:
         against = max(0.0, model_p - probabilities.get(rules.doc_type, 0.0))
         return rules.model_copy(
             update={
@@ -525,7 +584,7 @@ def _winner(
                 "reasons": (*rules.reasons, f"{note} (disagrees)"),
             }
         )
-    against = 0.0 if fell_back else rules.confidence
+    against = rules.confidence
     subject, subject_reasons = None, [f"{model_type}: subject not detected (no text)"]
     if text is not None:
         subject, subject_reasons = detect_subject(

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from flows import samples
 from flows.samples import DOC_TYPES, Split, compose
 from schemas.letter import Fields
-from schemas.taxonomy import Taxonomy, load_taxonomy
+from schemas.taxonomy import RuleCalibration, Scoring, Taxonomy, load_taxonomy
 from tasks.classify import (
     classify_text,
     extract_aktenzeichen,
@@ -494,13 +494,13 @@ def test_classify_text_decides_type_subject_and_department(
 
 
 @pytest.mark.parametrize("text", ["", "   \n\f", "Sehr geehrte Damen und Herren,\nanbei.\n"])
-def test_classify_text_without_match_falls_back_with_low_confidence(
+def test_classify_text_without_match_falls_back_with_the_fallback_confidence(
     taxonomy: Taxonomy, text: str
 ) -> None:
     decided = classify_text(text, taxonomy)
     assert decided.doc_type == "sonstiges"
     assert decided.subject is None
-    assert decided.confidence == pytest.approx(0.3)
+    assert decided.confidence == pytest.approx(taxonomy.scoring.fallback_confidence)
     assert decided.reasons == ("sonstiges: no rule matched (fallback)",)
 
 
@@ -546,10 +546,52 @@ def test_classify_text_confidence_is_higher_for_a_clear_letter(taxonomy: Taxonom
         (12.0, 3.0, 0.859),  # (1 - e^-4) * (0.5 + 0.5 * 0.75)
     ],
 )
-def test_rule_confidence_formula(
-    taxonomy: Taxonomy, best: float, runner_up: float, expected: float
+def test_rule_confidence_formula_without_a_calibration(
+    best: float, runner_up: float, expected: float
 ) -> None:
-    assert rule_confidence(best, runner_up, taxonomy.scoring) == pytest.approx(expected, abs=1e-3)
+    assert rule_confidence(best, runner_up, Scoring()) == pytest.approx(expected, abs=1e-3)
+
+
+CALIBRATION = RuleCalibration(
+    intercept=-3.0, score_weight=1.0, lead_weight=0.5, ceiling=0.99, letters=100, fitted_on="test"
+)
+
+
+@pytest.mark.parametrize(
+    ("best", "runner_up", "expected"),
+    [
+        (0.0, 0.0, 0.9),  # nothing matched: the fallback confidence
+        (3.0, 3.0, 0.5),  # z = -3 + 3: a tie
+        (3.0, 1.0, 0.731),  # z = 1
+        (4.0, 0.0, 0.953),  # z = -3 + 4 + 2
+        (20.0, 0.0, 0.99),  # the ceiling
+        (-1.0, 0.0, 0.9),  # only counter-evidence: no type
+    ],
+)
+def test_rule_confidence_with_a_calibration(best: float, runner_up: float, expected: float) -> None:
+    scoring = Scoring(fallback_confidence=0.9, calibration=CALIBRATION)
+    assert rule_confidence(best, runner_up, scoring) == pytest.approx(expected, abs=1e-3)
+
+
+def test_the_calibrated_confidence_is_monotone_in_score_and_lead(taxonomy: Taxonomy) -> None:
+    scoring = taxonomy.scoring
+    assert scoring.calibration is not None
+    grid = [step / 2 for step in range(4, 61)]  # scores 2.0 .. 30.0 by 0.5
+    for runner_up in (0.0, 1.0, 3.0):
+        by_score = [rule_confidence(best, runner_up, scoring) for best in grid if best > runner_up]
+        assert by_score == sorted(by_score), runner_up
+    by_lead = [rule_confidence(10.0, 10.0 - lead, scoring) for lead in range(11)]
+    assert by_lead == sorted(by_lead)
+    assert all(0.0 < value <= scoring.calibration.ceiling for value in by_score + by_lead)
+
+
+def test_the_calibrated_confidence_decides_clear_letters_and_doubts_thin_ones(
+    taxonomy: Taxonomy,
+) -> None:
+    # The packaged calibration (fitted on the generator's train split): a letter with three
+    # specific rules is decided, a single weak match just above min_score is not.
+    assert rule_confidence(7.5, 0.0, taxonomy.scoring) > 0.95
+    assert rule_confidence(2.5, 1.0, taxonomy.scoring) < 0.8
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,8 @@ from schemas.db import engine_for, migrate
 from schemas.letter import Classification, Fields, SourceObject, State
 from schemas.records import Label
 from schemas.settings import BucketSettings, Settings
-from schemas.taxonomy import Taxonomy, load_taxonomy
+from schemas.taxonomy import Scoring, Taxonomy, load_taxonomy
+from tasks.classify import rule_confidence
 from tasks.dms import dms_connector
 from tasks.edges import Edges, s3_client
 from tasks.intake import letter_id_for
@@ -39,8 +40,10 @@ from tasks.model import (
     TrainedModel,
     add_label,
     combine,
+    fallback_share,
     fingerprint,
     fit_model,
+    fit_rule_calibration,
     load_current,
     load_model,
     loads_pipeline,
@@ -340,17 +343,28 @@ def rules_say(doc_type: str, confidence: float, fields: Fields | None = None) ->
             "",
         ),
         (rules_say("werbung", 0.69), {"werbung": 0.4}, "werbung", "rule", 0.814, ""),
-        # rules found nothing (fallback): a sure model proposes its type, for a person to confirm
+        # rules found nothing (fallback): the fallback type stays, discounted by the model's
+        # case; a sure model's type is a suggestion for the reviewer
         (
-            rules_say("sonstiges", 0.3),
+            rules_say("sonstiges", 0.94),
             {"werbung": 0.97, "sonstiges": 0.03},
-            "werbung",
-            "model",
-            0.97,
-            "only the model",
+            "sonstiges",
+            "rule",
+            0.0564,
+            "the model says werbung 0.97",
         ),
-        # ... an unsure one leaves the fallback type for the reviewer
-        (rules_say("sonstiges", 0.3), {"beschwerde": 0.45}, "sonstiges", "rule", 0.3, "below"),
+        # ... an unsure one only lowers the fallback's confidence
+        (rules_say("sonstiges", 0.94), {"beschwerde": 0.45}, "sonstiges", "rule", 0.517, "below"),
+        (
+            rules_say("sonstiges", 0.94),
+            {"beschwerde": 0.15, "sonstiges": 0.1},
+            "sonstiges",
+            "rule",
+            0.893,
+            "",
+        ),
+        # agreement on the fallback
+        (rules_say("sonstiges", 0.94), {"sonstiges": 0.8}, "sonstiges", "rule", 0.988, ""),
         # a weak rule match still counts against the model
         (rules_say("werbung", 0.3), {"anfrage": 0.97}, "anfrage", "model", 0.679, "below"),
         # disagreement: the more confident wins, discounted by the other's case against it
@@ -384,7 +398,7 @@ def rules_say(doc_type: str, confidence: float, fields: Fields | None = None) ->
         (rules_say("anfrage", 0.85), {"altlast": 0.99}, "anfrage", "rule", 0.85, ""),
         # required fields missing for the final type
         (rules_say("gericht", 0.95), {"gericht": 0.9}, "gericht", "rule", 0.995, "aktenzeichen"),
-        (rules_say("sonstiges", 0.3), {"rechnung": 0.99}, "rechnung", "model", 0.99, "iban"),
+        (rules_say("anfrage", 0.3), {"rechnung": 0.99}, "rechnung", "model", 0.693, "iban"),
     ],
 )
 def test_combine(
@@ -413,9 +427,60 @@ def test_combine(
 
 def test_a_model_decision_detects_the_subject_for_routing(taxonomy: Taxonomy) -> None:
     text = "Antrag auf Wohngeld\nHiermit beantrage ich Wohngeld (Mietzuschuss) für meine Wohnung."
-    decided = combine(rules_say("sonstiges", 0.3), {"antrag": 0.98}, taxonomy, text=text)
+    decided = combine(rules_say("anfrage", 0.3), {"antrag": 0.98}, taxonomy, text=text)
     assert decided.classification.doc_type == "antrag"
     assert decided.classification.subject == "Wohngeld"
+
+
+# --- calibrating the rules ------------------------------------------------------------------------
+
+
+def evidence_like_the_rules() -> list[tuple[float, float, bool]]:
+    """Return rules evidence: weak top scores often wrong, strong ones always right."""
+    weak = [(1.5, 0.0, False)] * 10 + [(1.5, 0.0, True)] * 2 + [(2.5, 1.0, False)] * 2
+    strong = [
+        (score, runner_up, True) for score in (2.5, 4.0, 6.0, 9.0, 12.0) for runner_up in (0.0, 1.5)
+    ]
+    return weak + strong * 6
+
+
+def test_a_rule_calibration_is_monotone_and_calibrated_on_its_letters(taxonomy: Taxonomy) -> None:
+    evidence = evidence_like_the_rules()
+    fitted = fit_rule_calibration(evidence, min_score=2.0, fitted_on="made-up evidence")
+    assert fitted.score_weight > 0 and fitted.lead_weight >= 0
+    assert fitted.letters == len(evidence)
+    decided = [ok for best, _, ok in evidence if best >= 2.0]
+    assert fitted.ceiling == pytest.approx((sum(decided) + 1) / (len(decided) + 2), abs=1e-4)
+    uncapped = Scoring(calibration=fitted.model_copy(update={"ceiling": 1.0}))
+    confidences = [rule_confidence(best, runner_up, uncapped) for best, runner_up, _ in evidence]
+    # a logistic fit's mean probability over its letters is their mean target: Platt's
+    # (right + 1) / (right + 2) for a right letter and 1 / (wrong + 2) for a wrong one
+    right = sum(ok for *_, ok in evidence)
+    wrong = len(evidence) - right
+    target = (right * (right + 1) / (right + 2) + wrong / (wrong + 2)) / len(evidence)
+    assert sum(confidences) / len(confidences) == pytest.approx(target, abs=0.005)
+    scoring = Scoring(calibration=fitted)
+    assert rule_confidence(1.5, 0.0, scoring) < 0.5 < rule_confidence(6.0, 0.0, scoring)
+
+
+def test_a_rule_calibration_never_rewards_less_evidence() -> None:
+    # strong scores wrong, weak ones right: the fit would want a negative weight, and gets 0
+    evidence = [(10.0, 0.0, False)] * 5 + [(10.0, 0.0, True)] * 5 + [(2.0, 0.0, True)] * 10
+    fitted = fit_rule_calibration(evidence, min_score=2.0, fitted_on="made-up evidence")
+    assert fitted.score_weight == 0.0 and fitted.lead_weight == 0.0
+
+
+def test_a_rule_calibration_needs_letters() -> None:
+    with pytest.raises(ValueError, match="no letters"):
+        fit_rule_calibration([], min_score=2.0, fitted_on="nothing")
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "share"),
+    [([], 0.5), ([True] * 15, 16 / 17), ([True] * 8 + [False] * 2, 9 / 12)],
+)
+def test_the_fallback_share_is_laplace_smoothed(outcomes: list[bool], share: float) -> None:
+    assert fallback_share(outcomes) == pytest.approx(share, abs=1e-4)
 
 
 # --- labels and the training set ----------------------------------------------------------------

@@ -151,6 +151,69 @@ def test_minimal_file_loads(tmp_path: Path) -> None:
     loaded = load_taxonomy(write(tmp_path, MINIMAL))
     assert loaded.types["rechnung"].rules[0].weight == 3.0
     assert loaded.scoring.min_score == 2.0
+    assert loaded.scoring.calibration is None  # the hand-made formula applies
+
+
+CALIBRATED = MINIMAL.replace(
+    "fallback: sonstiges\n",
+    """fallback: sonstiges
+scoring:
+  fallback_confidence: 0.94
+  calibration:
+    intercept: -2.8
+    score_weight: 1.1
+    lead_weight: 0.07
+    ceiling: 0.993
+    letters: 147
+    fitted_on: train split
+""",
+)
+
+
+def test_the_packaged_rules_are_calibrated(taxonomy: Taxonomy) -> None:
+    calibration = taxonomy.scoring.calibration
+    assert calibration is not None
+    assert calibration.score_weight > 0 and calibration.lead_weight >= 0
+    assert 0.5 < calibration.ceiling < 1.0
+    assert calibration.letters >= 100
+    assert 0.5 < taxonomy.scoring.fallback_confidence < 1.0
+
+
+def test_a_calibration_block_loads(tmp_path: Path) -> None:
+    scoring = load_taxonomy(write(tmp_path, CALIBRATED)).scoring
+    assert scoring.fallback_confidence == 0.94
+    assert scoring.calibration is not None
+    assert (scoring.calibration.intercept, scoring.calibration.score_weight) == (-2.8, 1.1)
+    assert scoring.calibration.fitted_on == "train split"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "    score_weight: 1.1\n",
+            "    score_weight: -1.1\n",
+            "taxonomy.yaml line 7: scoring.calibration.score_weight: "
+            "input should be greater than or equal to 0",
+        ),
+        (
+            "    ceiling: 0.993\n",
+            "    ceiling: 1.2\n",
+            "taxonomy.yaml line 9: scoring.calibration.ceiling: "
+            "input should be less than or equal to 1",
+        ),
+        (
+            "    lead_weight: 0.07\n",
+            "",
+            "taxonomy.yaml line 6: scoring.calibration.lead_weight: required but missing",
+        ),
+    ],
+)
+def test_calibration_errors_name_the_line(tmp_path: Path, old: str, new: str, message: str) -> None:
+    assert old in CALIBRATED
+    with pytest.raises(TaxonomyError) as caught:
+        load_taxonomy(write(tmp_path, CALIBRATED.replace(old, new, 1)))
+    assert str(caught.value).startswith(message)
 
 
 @pytest.mark.parametrize(
