@@ -47,6 +47,7 @@ import re
 import statistics
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Literal, cast
 from xml.sax.saxutils import escape
@@ -62,11 +63,13 @@ from pytesseract import TesseractError
 from pytesseract.pytesseract import run_tesseract
 
 from schemas.letter import Box, Intake, MediaType, OcrResult, PageImage, PageText, State
+from schemas.settings import Settings
 from tasks.edges import Edges
 from tasks.errors import CorruptFileError, io_task
 from tasks.pages import base_pdf, image_pages, pdf_pages, rotated_copy, straightened_copy
 from tasks.pdfa import make_pdfa
 from tasks.record import advance
+from tasks.slots import cpu_slot
 
 # OpenMP threads inside one tesseract make it about twice as slow on two cores; pages run in
 # parallel instead (DESIGN.md). Set before the first tesseract child starts.
@@ -332,12 +335,19 @@ def prepare_pages(intake: Intake, workdir: str) -> list[PageImage]:
     return pages
 
 
+@cache
+def machine_slots() -> int | None:
+    """Return how many pages this machine reads at once (``stack.ocr_slots``; None: its cores)."""
+    return Settings().stack.ocr_slots
+
+
 @task(cache_policy=NO_CACHE, task_run_name="ocr-page-{page.number}")
 def ocr_page(page: PageImage, languages: str, timeout: int) -> PageText:
     """Read one page within the ocr-pages limit; keep a text layer as it is."""
     if page.text_layer is not None or page.unreadable is not None:
         return read_or_mark(page, languages, timeout)
-    with concurrency(OCR_LIMIT, occupy=1):
+    # This machine's core first (no idle gaps between pages), then the cluster-wide limit.
+    with cpu_slot(machine_slots()), concurrency(OCR_LIMIT, occupy=1):
         text = read_or_mark(page, languages, timeout)
     if text.unreadable:
         get_run_logger().warning("letter %s: %s", page.letter_id, text.unreadable)

@@ -1,0 +1,61 @@
+"""CPU slots of this machine: at most one tesseract per core, across every flow-run process.
+
+Prefect's global concurrency limit (``ocr-pages``) makes a waiting task sleep for a server-chosen
+``Retry-After`` that grows with the queue (up to 30 s); a freed slot then stays idle until some
+sleeper wakes. With a dozen pages waiting, cores idled a third of the time. So a page first waits
+for one of this machine's slots, a lock file held with ``flock`` (released by the kernel even
+when its process is killed), polled every few milliseconds; only then does it take its Prefect
+slot, which is free by then on a single machine and keeps the limit visible in the UI.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import random
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+POLL_SECONDS = 0.02
+
+
+def slot_dir() -> Path:
+    """Return the directory of this machine's slot files (one per user, private)."""
+    folder = Path(tempfile.gettempdir()) / f"postroom-cpu-slots-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def _try_lock(path: Path) -> int | None:
+    """Return an open descriptor holding ``path``'s lock, or None when another holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+@contextmanager
+def cpu_slot(slots: int | None = None, folder: Path | None = None) -> Iterator[int]:
+    """Hold one of the machine's ``slots`` (default: its cores) while the block runs."""
+    count = max(1, slots or os.cpu_count() or 1)
+    folder = folder or slot_dir()
+    paths = [folder / f"slot-{number}.lock" for number in range(count)]
+    while True:
+        start = random.randrange(count)
+        for offset in range(count):
+            number = (start + offset) % count
+            fd = _try_lock(paths[number])
+            if fd is not None:
+                try:
+                    yield number
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    os.close(fd)
+                return
+        time.sleep(POLL_SECONDS)
