@@ -294,41 +294,40 @@ def calibration_block(train: Sequence[Letter], taxonomy: Taxonomy) -> dict[str, 
 def fallback_choice(
     train: Sequence[Letter], taxonomy: Taxonomy, threshold: float, repeats: int = 2
 ) -> None:
-    """Count, by cross-validation on ``train``, which type is right where the rules fell back.
+    """Count, by cross-validation on ``train``, whose type is right where rules and model differ.
 
     Where the rules fell back and the held-out model named another type, an operator could be
-    shown either; this counts how often each was the true type.
+    shown either; the same is counted where the rules decided a type and the model named
+    another.
     """
     labels = np.array([letter.doc_type for letter in train])
-    fell_back = [
-        classify_text(letter.text, taxonomy).doc_type == taxonomy.fallback for letter in train
-    ]
+    decided = [classify_text(letter.text, taxonomy).doc_type for letter in train]
     counts: Counter[str] = Counter()
     for repeat in range(repeats):
         splitter = StratifiedKFold(5, shuffle=True, random_state=repeat + 1)
         for fit_on, held_out in splitter.split(np.zeros(len(labels)), labels):
             model = fit_model([(train[i].text, train[i].doc_type) for i in fit_on], measured=False)
-            for i in (i for i in held_out if fell_back[i]):
+            for i in held_out:
                 probabilities = model.predict(train[i].text)
                 named = max(probabilities, key=lambda name: probabilities[name])
-                counts["fell back"] += 1
-                if named == taxonomy.fallback:
+                case = "rules fell back" if decided[i] == taxonomy.fallback else "rules decided"
+                counts[case] += 1
+                if named == decided[i]:
                     continue
-                sure = " (model ≥ threshold)" if probabilities[named] >= threshold else ""
-                counts[f"model named another type{sure}"] += 1
-                counts[f"  its type right{sure}"] += named == train[i].doc_type
-                counts[f"  the fallback right{sure}"] += train[i].doc_type == taxonomy.fallback
-    print(f"\nrules fell back, train split, {repeats}x 5-fold cross-validation of the model")
-    for what in (
-        "fell back",
-        "model named another type",
-        "  its type right",
-        "  the fallback right",
-        "model named another type (model ≥ threshold)",
-        "  its type right (model ≥ threshold)",
-        "  the fallback right (model ≥ threshold)",
-    ):
-        print(f"  {counts[what]:>5}  {what}")
+                sure = ", model ≥ threshold" if probabilities[named] >= threshold else ""
+                counts[f"{case}: model named another type{sure}"] += 1
+                counts[f"{case}:   the model's type right{sure}"] += named == labels[i]
+                counts[f"{case}:   the rules' type right{sure}"] += decided[i] == labels[i]
+    print(f"\nrules against model, train split, {repeats}x 5-fold cross-validation of the model")
+    for case in ("rules fell back", "rules decided"):
+        print(f"  {counts[case]:>5}  {case}")
+        for sure in ("", ", model ≥ threshold"):
+            for what in (
+                "model named another type",
+                "  the model's type right",
+                "  the rules' type right",
+            ):
+                print(f"  {counts[f'{case}: {what}{sure}']:>5}    {what}{sure}")
 
 
 def fit_calibration(train: Sequence[Letter], taxonomy: Taxonomy, threshold: float) -> None:
