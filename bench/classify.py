@@ -10,7 +10,8 @@ with the OCR step's own page reader (``tasks.ocr.read_or_mark``: tesseract, turn
 straightened where the reading says so) on 2 threads. The text read is cached per letter under
 ``.bench/classify/<split>-s<seed>-<generator hash>/<index>.json``, so a second run, or a larger
 count, reads only what is new. From an empty cache the default 300 + 300 letters take about
-35-40 minutes on a shared 2-core machine (~4 s a letter, 2 at a time); cached, under a minute.
+15-30 minutes on a shared 2-core machine (measured 1.5-2.7 s a letter wall-clock, two at a
+time, by load); ``--train 150 --test 150`` halves that; cached, the run takes under a minute.
 
 Four classifiers decide the test letters:
 
