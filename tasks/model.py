@@ -56,6 +56,7 @@ from sqlalchemy.orm import Session
 
 from schemas.letter import Classification, Frozen, State
 from schemas.records import Label, Letter, utcnow
+from schemas.settings import ReviewSettings
 from schemas.taxonomy import RuleCalibration, Taxonomy
 from tasks.classify import LetterText, detect_subject, fold, normalise
 from tasks.errors import PostroomError
@@ -77,7 +78,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.calibration._TemperatureScaling",
 )
-DEFAULT_THRESHOLD = 0.8
+DEFAULT_THRESHOLD: float = ReviewSettings().threshold  # one home: the review settings
 # A rules confidence this high means several specific rules fired with a clear margin.
 STRONG_RULE = 0.9
 
