@@ -114,3 +114,9 @@ $(OCRMYPDF_VENV)/bin/ocrmypdf: | $(UV)
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends ghostscript; }
 	$(UV) venv --quiet --allow-existing --python python3 $(OCRMYPDF_VENV)
 	$(UV) pip install --quiet --python $(OCRMYPDF_VENV)/bin/python "ocrmypdf>=17,<18"
+
+# The classification evaluation (bench/classify.py): rules, rules + model, a few-shot model and an
+# MLP baseline on OCR'd letters whose wording was held out of training (OCR cached in .bench/).
+.PHONY: bench-classify
+bench-classify: install
+	$(BIN)/python bench/classify.py
