@@ -46,6 +46,7 @@ import math
 import mimetypes
 import multiprocessing
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -577,39 +578,45 @@ def ocr_step(files: list[tuple[str, str, int]]) -> tuple[float, dict[str, str], 
     from tasks.pdfa import make_pdfa
 
     timeout = Limits().page_timeout_seconds
+
+    def one(path: str, media_type: str, pages: int) -> tuple[str, str | None, list[str]]:
+        """OCR one file as the flow does: prepare, read each page, graft, PDF/A."""
+        name = Path(path).name
+        letter_id = hashlib.sha256(name.encode()).hexdigest()[:24]
+        source = SourceObject(bucket="bench", key=name, version_id="1")
+        intake = Intake(
+            letter=LetterRef(letter_id=letter_id, source=source),
+            sha256="0" * 64,
+            size=Path(path).stat().st_size,
+            media_type=MediaType(media_type),
+            pages=pages,
+            local_path=path,
+        )
+        with tempfile.TemporaryDirectory(prefix="postroom-bench-") as workdir:
+            try:
+                prepared = prepare_pages.fn(intake, workdir)
+            except PermanentError as exc:
+                return name, None, [f"{name}: {exc.reason}"]
+            read = [read_or_mark(page, LANGUAGES, timeout) for page in prepared]
+            make_pdfa(graft(base_pdf(intake), read), title=name, created=dt.datetime.now(dt.UTC))
+        failed = [f"{name}: {page.unreadable}" for page in read if page.unreadable]
+        return name, "\f".join(page.text for page in read), failed
+
     texts: dict[str, str] = {}
     failures: list[str] = []
     started = time.perf_counter()
+    # Two files at a time, as two letters' runs share the machine's two OCR slots in the stack
+    # (file after file, a one-page letter would leave a core idle).
     with ThreadPoolExecutor(2) as pool:
-        for path, media_type, pages in files:
-            name = Path(path).name
-            letter_id = hashlib.sha256(name.encode()).hexdigest()[:24]
-            source = SourceObject(bucket="bench", key=name, version_id="1")
-            intake = Intake(
-                letter=LetterRef(letter_id=letter_id, source=source),
-                sha256="0" * 64,
-                size=Path(path).stat().st_size,
-                media_type=MediaType(media_type),
-                pages=pages,
-                local_path=path,
-            )
-            with tempfile.TemporaryDirectory(prefix="postroom-bench-") as workdir:
-                try:
-                    prepared = prepare_pages.fn(intake, workdir)
-                except PermanentError as exc:
-                    failures.append(f"{name}: {exc.reason}")
-                    continue
-                read = list(pool.map(lambda p: read_or_mark(p, LANGUAGES, timeout), prepared))
-                make_pdfa(
-                    graft(base_pdf(intake), read), title=name, created=dt.datetime.now(dt.UTC)
-                )
-            failures += [f"{name}: {p.unreadable}" for p in read if p.unreadable]
-            texts[name] = "\f".join(page.text for page in read)
+        for name, text, failed in pool.map(lambda f: one(*f), files):
+            failures += failed
+            if text is not None:
+                texts[name] = text
     return time.perf_counter() - started, texts, failures
 
 
 def run_ocr_step(corpus: Corpus) -> SystemRun:
-    """Run the OCR step's functions over the corpus in a child process, file after file."""
+    """Run the OCR step's functions over the corpus in a child process, two files at a time."""
     files = [(str(c.path), c.media_type.value, c.pages) for c in corpus.letters]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context) as pool:
@@ -625,7 +632,7 @@ def run_ocr_step(corpus: Corpus) -> SystemRun:
         memory.peak,
         failures,
         [
-            "in-process functions, no Prefect, no S3: prepare, read on 2 threads, graft, PDF/A; "
+            "in-process, no Prefect, no S3: prepare, read, graft, PDF/A, 2 files at once; "
             "memory: the child process (its Python with postroom imported) and its tesseracts"
         ],
     )
@@ -792,6 +799,43 @@ def worker_pid(stack: LocalStack) -> int:
     return int(parts["worker"]["pid"])
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """Return the CPU seconds a process tree used so far, reaped children included."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # from field 3 (state) on
+        used = sum(int(value) for value in fields[11:15]) / ticks  # utime stime cutime cstime
+        stats[int(entry.name)] = (int(fields[1]), used)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats:
+            total += stats[pid][1]
+        todo.extend(child for child, (parent, _) in stats.items() if parent == pid)
+    return total
+
+
+def stack_cpu_seconds(stack: LocalStack) -> dict[str, float]:
+    """Return the CPU seconds each part of the stack used so far (its whole process tree)."""
+    parts: dict[str, Any] = json.loads((stack.data_dir / "stack.json").read_text())
+    return {name: tree_cpu_seconds(int(part["pid"])) for name, part in parts.items()}
+
+
+def cpu_note(before: dict[str, float], after: dict[str, float], others: float) -> str:
+    """Return where the CPU of a run went, part by part."""
+    used = {name: after[name] - before.get(name, 0.0) for name in after}
+    used["postroom commands (sweep, polling)"] = others
+    shown = ", ".join(f"{name} {seconds:.0f}" for name, seconds in used.items())
+    return f"CPU seconds during the corpus run: {shown} (total {sum(used.values()):.0f})"
+
+
 def run_postroom(
     corpus: Corpus, big: Path | None, timeout: float
 ) -> tuple[SystemRun, Processed | None]:
@@ -804,7 +848,18 @@ def run_postroom(
             worker = worker_pid(stack)
             print(f"processing {len(corpus.letters)} letters end to end …", file=sys.stderr)
             files = {f"bench/{letter.name}": letter.path for letter in corpus.letters}
+            cpu_before = stack_cpu_seconds(stack)
+            commands_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             run = drop_and_process(stack, files, worker, timeout)
+            commands = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = cpu_note(
+                cpu_before,
+                stack_cpu_seconds(stack),
+                commands.ru_utime
+                + commands.ru_stime
+                - commands_before.ru_utime
+                - commands_before.ru_stime,
+            )
             texts = {
                 key.removeprefix("bench/"): letter_text(stack, outcome)
                 for key, outcome in run.outcomes.items()
@@ -838,6 +893,7 @@ def run_postroom(
             f"worker tree peak during the corpus run {run.peak_memory / GB:.2f} GB",
             f"{in_review} letter(s) wait for review (counted as finished: the machine's part is "
             "done; their text is the OCR text kept in the system bucket)",
+            cpu,
         ],
     )
     return result, single
