@@ -412,9 +412,21 @@ def letter_accuracy(truth: GroundTruth, text: str) -> Accuracy:
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
-def process_table() -> dict[int, tuple[int, int]]:
-    """Return each process's parent PID and resident set size in bytes, read from /proc."""
-    table: dict[int, tuple[int, int]] = {}
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclasses.dataclass(frozen=True)
+class ProcessStat:
+    """What /proc/<pid>/stat says of a process that matters here."""
+
+    parent: int
+    rss: int  # bytes
+    cpu_seconds: float  # its own and its reaped children's, user and system
+
+
+def process_table() -> dict[int, ProcessStat]:
+    """Return every process's parent, resident set size and CPU time, read from /proc."""
+    table: dict[int, ProcessStat] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -423,8 +435,26 @@ def process_table() -> dict[int, tuple[int, int]]:
         except OSError:  # the process ended while we looked
             continue
         fields = stat[stat.rindex(")") + 2 :].split()  # fields from the 3rd (state) on
-        table[int(entry.name)] = (int(fields[1]), int(fields[21]) * PAGE_SIZE)
+        table[int(entry.name)] = ProcessStat(
+            parent=int(fields[1]),
+            rss=int(fields[21]) * PAGE_SIZE,
+            cpu_seconds=sum(int(value) for value in fields[11:15]) / CLOCK_TICKS,
+        )
     return table
+
+
+def process_tree(root: int, table: dict[int, ProcessStat]) -> list[int]:
+    """Return a process and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for pid, stat in table.items():
+        children.setdefault(stat.parent, []).append(pid)
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        if pid in table:
+            tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
 
 
 def proportional_set_size(pid: int) -> int | None:
@@ -446,16 +476,11 @@ def tree_memory(root: int, include_root: bool = True) -> int:
     summed RSS would count every shared page once per process. RSS where PSS is unreadable.
     """
     table = process_table()
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _) in table.items():
-        children.setdefault(parent, []).append(pid)
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        if pid in table and (pid != root or include_root):
+    total = 0
+    for pid in process_tree(root, table):
+        if pid != root or include_root:
             pss = proportional_set_size(pid)
-            total += table[pid][1] if pss is None else pss
-        todo.extend(children.get(pid, []))
+            total += table[pid].rss if pss is None else pss
     return total
 
 
@@ -801,25 +826,8 @@ def worker_pid(stack: LocalStack) -> int:
 
 def tree_cpu_seconds(root: int) -> float:
     """Return the CPU seconds a process tree used so far, reaped children included."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, tuple[int, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # from field 3 (state) on
-        used = sum(int(value) for value in fields[11:15]) / ticks  # utime stime cutime cstime
-        stats[int(entry.name)] = (int(fields[1]), used)
-    total, todo = 0.0, [root]
-    while todo:
-        pid = todo.pop()
-        if pid in stats:
-            total += stats[pid][1]
-        todo.extend(child for child, (parent, _) in stats.items() if parent == pid)
-    return total
+    table = process_table()
+    return sum(table[pid].cpu_seconds for pid in process_tree(root, table))
 
 
 def stack_cpu_seconds(stack: LocalStack) -> dict[str, float]:

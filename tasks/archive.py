@@ -446,6 +446,34 @@ def extend_batch_lock(edges: Edges, batch_id: str, until: dt.datetime) -> None:
         lock(edges, prefix, later, until)
 
 
+def bag_info(edges: Edges, letter_id: str, now: dt.datetime, description: str) -> dict[str, str]:
+    """Return a package's bag-info.txt fields."""
+    return {
+        "Source-Organization": edges.settings.archive.source_organization,
+        "External-Identifier": letter_id,
+        "Bagging-Date": now.date().isoformat(),
+        "External-Description": description,
+    }
+
+
+def verified(edges: Edges, prefix: str) -> PackageCheck:
+    """Return a stored package's check; a package that does not verify is written again."""
+    check = verify_package(edges, prefix)
+    if not check.ok:
+        raise TransientError(
+            f"archive package {prefix} does not verify: {'; '.join(check.problems)}"
+        )
+    return check
+
+
+def lock_time(edges: Edges, until: dt.date, now: dt.datetime) -> dt.datetime:
+    """Return when a package's lock ends: the end of its retention date (or the test override)."""
+    seconds = edges.settings.archive.retention_seconds
+    if seconds is not None:
+        return now + dt.timedelta(seconds=seconds)
+    return dt.datetime.combine(until, dt.time.max, tzinfo=dt.UTC)
+
+
 def run_languages() -> str | None:
     """Return the ``languages`` parameter of the flow run this task runs in, if it has one."""
     value = flow_run.parameters.get("languages")
@@ -469,7 +497,6 @@ def archive(
     """
     letter_id = intake.letter.letter_id
     prefix = f"{letter_id}/"
-    settings = edges.settings.archive
     now = dt.datetime.now(dt.UTC)
     if not package_exists(edges, prefix):
         # The same decision the route step filed with, so the package's metadata is the DMS's.
@@ -480,27 +507,15 @@ def archive(
         payload = payload_files(edges, intake, ocr, metadata)
         provenance = provenance_for(edges, intake, ocr, now, actor, languages or run_languages())
         payload[METS_FILE] = mets_document(intake, ocr, classification, filing, payload, provenance)
-        bag = build_bag(
-            payload,
-            {
-                "Source-Organization": settings.source_organization,
-                "External-Identifier": letter_id,
-                "Bagging-Date": now.date().isoformat(),
-                "External-Description": f"{classification.doc_type} for {filing.department}",
-            },
+        description = f"{classification.doc_type} for {filing.department}"
+        write_package(
+            edges, prefix, build_bag(payload, bag_info(edges, letter_id, now, description))
         )
-        write_package(edges, prefix, bag)
-    check = verify_package(edges, prefix)
-    if not check.ok:
-        raise TransientError(
-            f"archive package {prefix} does not verify: {'; '.join(check.problems)}"
-        )
+    check = verified(edges, prefix)
     years = edges.taxonomy.retention_years(classification.doc_type, classification.subject)
     until = retention_date(classification.fields.date, now.date(), years)
     if until is not None:
-        lock_until = dt.datetime.combine(until, dt.time.max, tzinfo=dt.UTC)
-        if settings.retention_seconds is not None:
-            lock_until = now + dt.timedelta(seconds=settings.retention_seconds)
+        lock_until = lock_time(edges, until, now)
         lock(edges, prefix, check.versions, lock_until)
         if intake.letter.batch is not None:  # the batch file outlives each of its parts
             extend_batch_lock(edges, letter_id_for(intake.letter.source), lock_until)

@@ -27,15 +27,17 @@ from schemas.letter import (
     State,
 )
 from tasks.archive import (
+    bag_info,
     build_bag,
     lock,
+    lock_time,
     package_exists,
     retention_date,
-    verify_package,
+    verified,
     write_package,
 )
 from tasks.edges import Edges
-from tasks.errors import TransientError, io_task
+from tasks.errors import io_task
 from tasks.intake import letter_id_for
 from tasks.record import advance, claim_letter, outcome_of
 from tasks.split import find_separators, page_views, parts_of
@@ -83,7 +85,6 @@ def archive_batch(edges: Edges, intake: Intake, metadata: dict[str, Any]) -> str
     """
     letter_id = intake.letter.letter_id
     prefix = f"{letter_id}/"
-    settings = edges.settings.archive
     now = dt.datetime.now(dt.UTC)
     if not package_exists(edges, prefix):
         name = f"original/{PurePosixPath(intake.letter.source.key).name}"
@@ -91,25 +92,15 @@ def archive_batch(edges: Edges, intake: Intake, metadata: dict[str, Any]) -> str
             name: Path(intake.local_path).read_bytes(),
             "metadata.json": json.dumps(metadata, ensure_ascii=False, indent=2).encode(),
         }
-        bag = build_bag(
-            payload,
-            {
-                "Source-Organization": settings.source_organization,
-                "External-Identifier": letter_id,
-                "Bagging-Date": now.date().isoformat(),
-                "External-Description": f"batch file of {len(metadata['parts'])} letters",
-            },
+        description = f"batch file of {len(metadata['parts'])} letters"
+        write_package(
+            edges, prefix, build_bag(payload, bag_info(edges, letter_id, now, description))
         )
-        write_package(edges, prefix, bag)
-    check = verify_package(edges, prefix)
-    if not check.ok:
-        raise TransientError(f"batch package {prefix} does not verify: {'; '.join(check.problems)}")
+    check = verified(edges, prefix)
     shortest = min(kind.retention_years for kind in edges.taxonomy.types.values())
     until = retention_date(None, now.date(), max(shortest, 1))
     assert until is not None  # at least one year
-    lock_until = dt.datetime.combine(until, dt.time.max, tzinfo=dt.UTC)
-    if settings.retention_seconds is not None:
-        lock_until = now + dt.timedelta(seconds=settings.retention_seconds)
+    lock_until = lock_time(edges, until, now)
     lock(edges, prefix, check.versions, lock_until)
     return prefix
 
