@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import inspect
 import itertools
 import json
 import os
@@ -92,18 +91,9 @@ LANGUAGES = "deu+eng"
 PAGE_TIMEOUT = 180
 THREADS = 2
 FEW = 5  # letters per type of the small model
-# The fields compared, and the name the ground truth gives each.
-FIELDS = (
-    "iban",
-    "amount_total",
-    "aktenzeichen",
-    "date",
-    "sender",
-    "invoice_number",
-    "customer_number",
-)
+# The fields compared (GroundTruth names them as Fields does).
+FIELDS = Fields.names()
 FIELD_TARGETS = frozenset({"iban", "amount_total", "aktenzeichen", "date"})
-HAS_SPLIT = "split" in inspect.signature(compose).parameters
 Split = Literal["train", "test"]
 
 
@@ -130,16 +120,10 @@ def generator_hash() -> str:
 
 
 def compose_letter(index: int, seed: int, split: Split) -> tuple[GroundTruth, int]:
-    """Return the ``index``-th letter of a corpus (types in turn) and the seed it was drawn with.
-
-    Without the generator's split (an older flows/samples.py), train and test differ by seed
-    only, and share their wording.
-    """
+    """Return the ``index``-th letter of a corpus (types in turn) and the seed it was drawn with."""
     doc_type = DOC_TYPES[index % len(DOC_TYPES)]
     letter_seed = seed * 1_000_003 + index
-    if HAS_SPLIT:
-        return compose(doc_type, letter_seed, split=split), letter_seed  # type: ignore[call-arg,unused-ignore]
-    return compose(doc_type, letter_seed), letter_seed
+    return compose(doc_type, letter_seed, split=split), letter_seed
 
 
 def ocr_letter(truth: GroundTruth, letter_seed: int) -> str:
@@ -510,8 +494,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ["OMP_THREAD_LIMIT"] = "1"  # tesseract's threads make it slower on 2 cores
     warnings.filterwarnings("ignore", module="sklearn")  # the MLP's convergence notes
-    if not HAS_SPLIT:
-        print("note: flows/samples.py has no split; train and test share their wording")
     print(f"reading the corpus (OCR, {THREADS} threads; cached in {CACHE_DIR})")
     train = corpus("train", args.train_seed, args.train)
     taxonomy = load_taxonomy()

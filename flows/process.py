@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flows.stack import prefect_api_url
+from flows.review_commands import ui_base
 from flows.sweep_inbox import sweep_inbox
 from schemas.db import engine_for
 from schemas.letter import SETTLED, PageRange, SourceObject, State
@@ -140,7 +140,7 @@ def process_inbox(settings: Settings, console: Console, *, timeout: float) -> in
                 break
             time.sleep(1.0)
     console.print(summary(settings, tracked))
-    ui = prefect_api_url().removesuffix("/api")
+    ui = ui_base(settings)
     waiting = [t for t in tracked if t.status == State.IN_REVIEW]
     for item in waiting:
         link = f"{ui}/runs/flow-run/{item.flow_run_id}"

@@ -31,12 +31,17 @@ from tasks.errors import PermanentError
 from tasks.intake import claim, intake
 from tasks.ocr import assemble, ocr_page, prepare_pages, recall_ocr
 from tasks.quarantine import quarantine
-from tasks.record import outcome_of, record, release, settle_duplicate
+from tasks.record import (
+    outcome_of,
+    record,
+    recorded_classification,
+    release,
+    settle_duplicate,
+)
 from tasks.report import publish_letter
 from tasks.review import (
     answer_of,
     apply_review,
-    recorded_classification,
     request_review,
     review_request,
 )

@@ -69,7 +69,8 @@ def cmd_review_answer(settings: Settings, args: argparse.Namespace) -> int:
     from prefect.flow_runs import resume_flow_run
 
     from schemas.taxonomy import load_taxonomy
-    from tasks.review import pending_reviews, proposal, recorded_classification
+    from tasks.record import recorded_classification
+    from tasks.review import pending_reviews, proposal
 
     engine = engine_for(settings.records_url)
     now = dt.datetime.now(dt.UTC)

@@ -42,7 +42,7 @@ from prefect.cache_policies import NO_CACHE
 from schemas.letter import Classification, Fields, Intake, OcrResult, State
 from schemas.taxonomy import DocType, Rule, Scoring, Taxonomy
 from tasks.edges import Edges
-from tasks.record import advance
+from tasks.record import advance, classification_columns
 
 if TYPE_CHECKING:
     from tasks.model import Decision
@@ -903,11 +903,6 @@ def classify(edges: Edges, intake: Intake, ocr: OcrResult, actor: str) -> Decisi
             "model": model.info.version if model is not None else None,
             "review": list(decision.review_reasons),
         },
-        doc_type=decided.doc_type,
-        subject=decided.subject,
-        confidence=decided.confidence,
-        classified_by=decided.classified_by,
-        reasons=list(decided.reasons),
-        fields=decided.fields.model_dump(mode="json"),
+        **classification_columns(decided),
     )
     return decision

@@ -10,7 +10,7 @@ fields, type, subject, department); a destroyed letter leaves it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -22,6 +22,7 @@ from schemas.letter import (
     SETTLED,
     ArchivePackage,
     Classification,
+    Fields,
     Filing,
     Intake,
     LetterOutcome,
@@ -167,7 +168,6 @@ def record(
 ) -> LetterOutcome:
     """Write the letter's complete record: fields, text, references; the letter is now done."""
     letter_id = intake.letter.letter_id
-    fields = classification.fields.model_dump(mode="json")
     advance(
         edges.engine,
         letter_id,
@@ -176,13 +176,8 @@ def record(
         actor=actor,
         detail={"dms_ref": filing.dms_ref, "archive_key": package.archive_key},
         pages=len(ocr.pages),
-        doc_type=classification.doc_type,
-        subject=classification.subject,
-        confidence=classification.confidence,
-        classified_by=classification.classified_by,
-        reasons=list(classification.reasons),
+        **classification_columns(classification),
         department=filing.department,
-        fields=fields,
         text=ocr.text,
         ocr_confidence=round(ocr.mean_confidence, 1),
         dms_ref=filing.dms_ref,
@@ -190,6 +185,31 @@ def record(
         retain_until=package.retain_until,
     )
     return outcome_of(edges.engine, letter_id)
+
+
+def classification_columns(classification: Classification) -> dict[str, Any]:
+    """Return the records' columns that hold a classification."""
+    return {
+        "doc_type": classification.doc_type,
+        "subject": classification.subject,
+        "confidence": classification.confidence,
+        "classified_by": classification.classified_by,
+        "reasons": list(classification.reasons),
+        "fields": classification.fields.model_dump(mode="json"),
+    }
+
+
+def recorded_classification(engine: Engine, letter_id: str) -> Classification:
+    """Return the classification the records hold for a letter (e.g. the proposal under review)."""
+    row = load_letter(engine, letter_id)
+    return Classification(
+        doc_type=row.doc_type or "",
+        subject=row.subject,
+        confidence=row.confidence or 0.0,
+        classified_by=cast("Any", row.classified_by or "rule"),
+        reasons=tuple(row.reasons or ()),
+        fields=Fields.model_validate(row.fields or {}),
+    )
 
 
 def delete_work_files(edges: Edges, letter_id: str) -> None:

@@ -27,7 +27,7 @@ from schemas.letter import Classification, Intake, OcrResult, ReviewAnswer, Stat
 from schemas.records import Event, Letter
 from schemas.taxonomy import Taxonomy
 from tasks.edges import Edges
-from tasks.record import advance
+from tasks.record import advance, classification_columns
 
 PREVIEW_DPI = 100  # readable in the UI, a few hundred KB at most
 PRESIGN_SECONDS = 7 * 24 * 3600  # the longest a SigV4 link may live
@@ -223,29 +223,10 @@ def apply_review(
         step="review",
         actor=f"operator/{answer.reviewer}",
         detail={"answer": answer.model_dump(mode="json"), "by": actor},
-        doc_type=final.doc_type,
-        subject=final.subject,
-        confidence=final.confidence,
-        classified_by=final.classified_by,
-        reasons=list(final.reasons),
-        fields=final.fields.model_dump(mode="json"),
+        **classification_columns(final),
     )
     add_label(edges.engine, letter_id, final.doc_type, "operator", answer.reviewer)
     return final
-
-
-def recorded_classification(engine: Engine, letter_id: str) -> Classification:
-    """Return the classification the records hold for a letter (the proposal under review)."""
-    with Session(engine) as session:
-        row = session.scalars(select(Letter).where(Letter.id == letter_id)).one()
-        return Classification(
-            doc_type=row.doc_type or "",
-            subject=row.subject,
-            confidence=row.confidence or 0.0,
-            classified_by=cast("Any", row.classified_by or "rule"),
-            reasons=tuple(row.reasons or ()),
-            fields=cast("Any", row.fields or {}),
-        )
 
 
 # --- pending reviews -----------------------------------------------------------------------------
@@ -257,14 +238,17 @@ def pending_reviews(engine: Engine, now: dt.datetime, overdue_hours: float) -> l
         rows = session.scalars(
             select(Letter).where(Letter.status == State.IN_REVIEW).order_by(Letter.seq)
         ).all()
+        # The latest review request of each (one query: the sweep asks every few seconds).
+        asked_by_letter: dict[str, Event] = {}
+        for event in session.scalars(
+            select(Event)
+            .where(Event.letter_id.in_([row.id for row in rows]), Event.step == "review")
+            .order_by(Event.id)
+        ):
+            asked_by_letter[event.letter_id] = event
         pending = []
         for row in rows:
-            asked = session.scalars(
-                select(Event)
-                .where(Event.letter_id == row.id, Event.step == "review")
-                .order_by(Event.id.desc())
-                .limit(1)
-            ).one_or_none()
+            asked = asked_by_letter.get(row.id)
             since = asked.at if asked is not None else row.updated_at
             since = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
             detail = asked.detail or {} if asked is not None else {}
@@ -287,9 +271,11 @@ def pending_reviews(engine: Engine, now: dt.datetime, overdue_hours: float) -> l
 
 def flag_overdue(engine: Engine, now: dt.datetime, overdue_hours: float, actor: str) -> list[str]:
     """Emit one overdue event per review pending too long; return the letters flagged now."""
+    overdue = [item for item in pending_reviews(engine, now, overdue_hours) if item["overdue"]]
+    reported = _already_flagged(engine, [item["letter_id"] for item in overdue])
     flagged = []
-    for item in pending_reviews(engine, now, overdue_hours):
-        if not item["overdue"] or _already_flagged(engine, item["letter_id"]):
+    for item in overdue:
+        if item["letter_id"] in reported:
             continue
         emit_event(
             event=OVERDUE_EVENT,
@@ -317,10 +303,15 @@ def flag_overdue(engine: Engine, now: dt.datetime, overdue_hours: float, actor: 
     return flagged
 
 
-def _already_flagged(engine: Engine, letter_id: str) -> bool:
-    """Return whether this letter's pending review was already reported overdue."""
+def _already_flagged(engine: Engine, letter_ids: list[str]) -> set[str]:
+    """Return which of these letters' pending reviews were already reported overdue."""
+    if not letter_ids:
+        return set()
     with Session(engine) as session:
-        found = session.scalars(
-            select(Event.id).where(Event.letter_id == letter_id, Event.step == "review-overdue")
-        ).first()
-    return found is not None
+        return set(
+            session.scalars(
+                select(Event.letter_id).where(
+                    Event.letter_id.in_(letter_ids), Event.step == "review-overdue"
+                )
+            )
+        )

@@ -365,11 +365,11 @@ def _candidates(words: Sequence[str]) -> Iterator[str]:
 def _near(read: str, word: str) -> bool:
     """Return whether a word as read is ``word`` with at most one error in five letters."""
     letters = re.sub(r"[^A-ZÄÖÜ]", "", read.upper())
-    return _distance(letters, word.upper()) <= max(1, len(word) // 5)
+    return edit_distance(letters, word.upper()) <= max(1, len(word) // 5)
 
 
-def _distance(a: str, b: str) -> int:
-    """Return the Levenshtein distance of two short strings."""
+def edit_distance(a: str, b: str) -> int:
+    """Return the Levenshtein distance of two strings (quadratic: meant for short ones)."""
     previous = list(range(len(b) + 1))
     for i, char in enumerate(a, 1):
         current = [i]

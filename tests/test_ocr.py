@@ -57,6 +57,7 @@ from tasks.ocr import (
 )
 from tasks.pages import base_pdf, image_pages, pdf_pages
 from tasks.pdfa import make_pdfa
+from tasks.split import edit_distance
 
 LETTER = LetterRef(letter_id="t" * 24, source=SourceObject(bucket="b", key="k", version_id="v"))
 LANGUAGES = "deu+eng"
@@ -322,19 +323,6 @@ def images_on(reader: PdfReader, index: int = 0) -> list[StreamObject]:
 def stored_bytes(stream: StreamObject) -> bytes:
     """Return an image stream's bytes as stored in the file (still encoded)."""
     return stream._data
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Return the Levenshtein distance of two strings."""
-    previous = list(range(len(b) + 1))
-    for i, char in enumerate(a, 1):
-        current = [i]
-        for j, other in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
-            )
-        previous = current
-    return previous[-1]
 
 
 def layer_on_ink(pdf: bytes, index: int = 0) -> tuple[float, float]:
