@@ -11,6 +11,10 @@ export UV_LINK_MODE := copy
 # Trust the system's CA store (which an organisation's TLS-inspecting proxy CA is added to).
 export UV_NATIVE_TLS := 1
 CA_BUNDLE := $(wildcard /etc/ssl/certs/ca-certificates.crt)
+# The environment's packages are compiled to bytecode once, when uv installs them (importing
+# Prefect from source costs ~2.8 s per process, ~1.1 s from bytecode); the project's own modules
+# are not cached in __pycache__ beside the sources.
+export UV_COMPILE_BYTECODE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 APT_PACKAGES := tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd \

@@ -72,7 +72,7 @@ def refresh(edges: Edges, tracked: list[Tracked]) -> None:
         rows = session.execute(
             select(Letter.id, Letter.status).where(Letter.id.in_([t.letter_id for t in tracked]))
         ).all()
-    status = dict(rows)
+    status: dict[str, str] = {letter_id: state for letter_id, state in rows}
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
             flow_run_filter=FlowRunFilter(

@@ -35,6 +35,9 @@ from tasks.edges import s3_client
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 WORK_POOL = "postroom"
 OCR_LIMIT = "ocr-pages"
+# The ocr-pages limit admits this many pages per CPU slot: one being read, one next in line for
+# the core (tasks/slots.py), so that a core never waits while Prefect admits the next page.
+PAGES_IN_HAND = 2
 STATE_FILE = "stack.json"
 
 
@@ -453,11 +456,11 @@ class Stack:
             try:
                 client.read_global_concurrency_limit_by_name(OCR_LIMIT)
                 client.update_global_concurrency_limit(
-                    OCR_LIMIT, GlobalConcurrencyLimitUpdate(limit=slots)
+                    OCR_LIMIT, GlobalConcurrencyLimitUpdate(limit=PAGES_IN_HAND * slots)
                 )
             except ObjectNotFound:
                 client.create_global_concurrency_limit(
-                    GlobalConcurrencyLimitCreate(name=OCR_LIMIT, limit=slots)
+                    GlobalConcurrencyLimitCreate(name=OCR_LIMIT, limit=PAGES_IN_HAND * slots)
                 )
         save_results_block(self.settings.reload_credentials())  # `up` may have made them
         self.deploy()

@@ -34,12 +34,13 @@ import selectors
 import shutil
 import signal
 import socket
+import ssl
 import sys
 import tempfile
 import threading
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -70,11 +71,21 @@ ENGINE_MODULES = (
 # Imported lazily by a run (a module for each is measured in a run's trace): the records
 # database's dialect, boto3's transfer manager, the steps' own modules (tasks.model brings
 # scikit-learn). Warm if they import; a run imports them itself otherwise.
-WARM_MODULES = ("sqlite3", "sqlalchemy.dialects.sqlite", "boto3.s3.transfer")
+WARM_MODULES = (
+    "sqlite3",
+    "sqlalchemy.dialects.sqlite",
+    "boto3.s3.transfer",
+    "anyio._backends._asyncio",
+    "rich._emoji_codes",
+    "pypdf.filters",
+    "pypdf._page",
+)
 READY_SECONDS = 180.0  # the zygote's imports take ~5 s alone; far longer on a loaded machine
 REQUEST_SECONDS = 10.0  # a launcher sends its request at once; this only bounds a broken one
 # The project's own modules the zygote imported, by name: their file's (mtime, size) then.
 PRELOADED_SOURCES: dict[str, tuple[int, int]] = {}
+# The environment Prefect configured the zygote's logging from (see logging_environment).
+PRELOADED_LOGGING: dict[str, str] = {}
 
 
 class ZygoteError(RuntimeError):
@@ -314,6 +325,8 @@ def preload_engine() -> None:
         except Exception as error:  # only warmth is lost; the run imports it itself
             print(f"postroom zygote: not preloaded: {name} ({error!r})", file=sys.stderr)
     warm_s3_models()
+    warm_libraries()
+    PRELOADED_LOGGING.update(logging_environment(os.environ))
     PRELOADED_SOURCES.update(project_sources())
     gc.freeze()  # keep the imported objects out of the children's collections (and pages)
 
@@ -327,6 +340,67 @@ def warm_s3_models() -> None:
     import boto3
 
     boto3.client("s3", region_name="us-east-1")
+
+
+def warm_libraries() -> None:
+    """Do once what each run would otherwise do first: Pillow's plugins, the taxonomy."""
+    from PIL import Image
+
+    from schemas.taxonomy import load_taxonomy
+
+    Image.init()
+    with contextlib.suppress(Exception):  # a broken taxonomy is reported by the run itself
+        load_taxonomy()
+
+
+class SharedTlsContexts:
+    """Stands in for the ``ssl`` module in Prefect's client: one context per set of arguments.
+
+    Each ``PrefectClient`` builds a new TLS context, loading the CA bundle (~21 ms, even for an
+    ``http://`` API), and a flow run makes ~30 clients (its services, logs, events, concurrency
+    slots): ~0.6 CPU-s a letter, measured with py-spy. A context is immutable once built for
+    the same arguments, so one is shared (prefect#19106 proposes passing one in instead).
+    """
+
+    def __init__(self) -> None:
+        self.made: dict[tuple[object, ...], ssl.SSLContext] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(ssl, name)
+
+    def create_default_context(
+        self,
+        purpose: ssl.Purpose = ssl.Purpose.SERVER_AUTH,
+        *,
+        cafile: str | None = None,
+        capath: str | None = None,
+        cadata: str | bytes | None = None,
+    ) -> ssl.SSLContext:
+        """Return the context for these arguments, built on first use."""
+        key = (purpose, cafile, capath, cadata)
+        if key not in self.made:
+            self.made[key] = ssl.create_default_context(
+                purpose, cafile=cafile, capath=capath, cadata=cadata
+            )
+        return self.made[key]
+
+
+def share_tls_contexts() -> None:
+    """Make Prefect's clients in this process (and its forks) share their TLS contexts."""
+    import prefect.client.orchestration as orchestration
+
+    namespace = vars(orchestration)
+    if not isinstance(namespace["ssl"], SharedTlsContexts):
+        namespace["ssl"] = SharedTlsContexts()
+
+
+def logging_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """Return the variables Prefect's logging configuration is built from (levels, handlers)."""
+    return {
+        key: value
+        for key, value in env.items()
+        if "LOGGING" in key or key in ("PREFECT_HOME", "PREFECT_PROFILE", "PREFECT_PROFILES_PATH")
+    }
 
 
 def project_sources(project_dir: Path = PROJECT_DIR) -> dict[str, tuple[int, int]]:
@@ -432,7 +506,9 @@ def run_engine(request: Request) -> None:
 
     # Prefect read its settings (and set up logging) from the zygote's environment at import.
     refresh_global_settings_context()
-    setup_logging(incremental=False)
+    # Building the logging configuration costs ~75 ms; the zygote's holds unless it changed.
+    if logging_environment(os.environ) != PRELOADED_LOGGING:
+        setup_logging(incremental=False)
     forget_changed_sources()
     # flow_engine imports prefect.engine too, as it does in `python -m prefect.engine`; only
     # here it happened before runpy looked.
@@ -502,6 +578,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     """Start the zygote, then the worker."""
     args = parse_args(argv)
+    share_tls_contexts()  # the worker's clients too; its forks inherit it
     zygote = start_zygote(preload_engine, run_engine)
     print(f"zygote {zygote.pid} serves {zygote.socket_path}", flush=True)
     asyncio.run(run_worker(args, zygote.socket_path))

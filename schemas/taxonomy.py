@@ -13,6 +13,7 @@ location is followed through the mapping and sequence nodes down to the deepest 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -236,17 +237,27 @@ class Taxonomy(Frozen):
 
 
 def load_taxonomy(path: Path | None = None) -> Taxonomy:
-    """Load and validate a taxonomy file (default: the packaged ``schemas/taxonomy.yaml``)."""
+    """Load and validate a taxonomy file (default: the packaged ``schemas/taxonomy.yaml``).
+
+    A file read before is parsed again only when its content changed: parsing and validating
+    costs ~0.1 CPU-s, once per flow run otherwise (the taxonomy is frozen, so it is shared).
+    """
     path = path or DEFAULT_PATH
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise TaxonomyError(f"{path}: cannot read the taxonomy: {exc}") from exc
-    root, data = _parse(text, path.name)
+    return _validated(text, path.name)
+
+
+@lru_cache(maxsize=4)
+def _validated(text: str, name: str) -> Taxonomy:
+    """Parse and validate a taxonomy's text (``name`` is the file's, for messages)."""
+    root, data = _parse(text, name)
     try:
         return Taxonomy.model_validate(data)
     except ValidationError as exc:
-        raise TaxonomyError(_describe(exc, root, path.name)) from exc
+        raise TaxonomyError(_describe(exc, root, name)) from exc
 
 
 def _parse(text: str, name: str) -> tuple[yaml.Node, Any]:

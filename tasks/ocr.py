@@ -69,7 +69,7 @@ from tasks.errors import CorruptFileError, io_task
 from tasks.pages import base_pdf, image_pages, pdf_pages, rotated_copy, straightened_copy
 from tasks.pdfa import make_pdfa
 from tasks.record import advance
-from tasks.slots import cpu_slot
+from tasks.slots import cpu_slot, lower_priority
 
 # OpenMP threads inside one tesseract make it about twice as slow on two cores; pages run in
 # parallel instead (DESIGN.md). Set before the first tesseract child starts.
@@ -130,7 +130,8 @@ def _time_left(deadline: float) -> float:
 
 
 def _run(image: str, base: Path, extensions: str, lang: str, config: str, deadline: float) -> None:
-    """Run tesseract once, within the page's deadline."""
+    """Run tesseract once, within the page's deadline, below the orchestration's priority."""
+    lower_priority()
     try:
         run_tesseract(image, str(base), extensions, lang, config, timeout=_time_left(deadline))
     except RuntimeError as exc:  # pytesseract reports its timeout as a bare RuntimeError
@@ -346,8 +347,10 @@ def ocr_page(page: PageImage, languages: str, timeout: int) -> PageText:
     """Read one page within the ocr-pages limit; keep a text layer as it is."""
     if page.text_layer is not None or page.unreadable is not None:
         return read_or_mark(page, languages, timeout)
-    # This machine's core first (no idle gaps between pages), then the cluster-wide limit.
-    with cpu_slot(machine_slots()), concurrency(OCR_LIMIT, occupy=1):
+    # Admitted by the cluster-wide limit first (an API call, holding no core), then one of this
+    # machine's cores: the limit admits two pages per core, so the next page is in hand when a
+    # core frees (flows/stack.py: PAGES_IN_HAND).
+    with concurrency(OCR_LIMIT, occupy=1), cpu_slot(machine_slots()):
         text = read_or_mark(page, languages, timeout)
     if text.unreadable:
         get_run_logger().warning("letter %s: %s", page.letter_id, text.unreadable)

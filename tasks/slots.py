@@ -14,12 +14,19 @@ import fcntl
 import os
 import random
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 POLL_SECONDS = 0.02
+# tesseract runs at this niceness, below the orchestration that feeds it: the Prefect server,
+# the worker and the flow runs' own steps share the cores with it, and each of their API calls
+# waits for a core. At equal priority two tesseracts starved them: Prefect answered a slot
+# request in ~1.9 s (median, up to 6.8 s) and the cores idled while the next pages waited for
+# it. At niceness 10 they still get every cycle nobody else wants.
+OCR_NICENESS = 10
 
 
 def slot_dir() -> Path:
@@ -59,3 +66,14 @@ def cpu_slot(slots: int | None = None, folder: Path | None = None) -> Iterator[i
                     os.close(fd)
                 return
         time.sleep(POLL_SECONDS)
+
+
+def lower_priority(niceness: int = OCR_NICENESS) -> None:
+    """Run this thread and the processes it starts from now on at ``niceness`` (Linux: per thread).
+
+    A thread's niceness cannot be raised back without privileges, so call this only in threads
+    that do nothing but read pages (the flow's page pool).
+    """
+    thread = threading.get_native_id()
+    if os.getpriority(os.PRIO_PROCESS, thread) < niceness:
+        os.setpriority(os.PRIO_PROCESS, thread, niceness)

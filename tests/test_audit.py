@@ -9,7 +9,6 @@ they are. The ordering of the rotating sample needs only SQLite.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import hashlib
 import time
@@ -79,7 +78,7 @@ def unlocked(stack: LocalStack, tmp_path: Path) -> Edges:
     edges = edges_for(settings_for(stack, tmp_path, bucket))
     types = dict(edges.taxonomy.types)
     types["werbung"] = types["werbung"].model_copy(update={"retention_years": 0})
-    return dataclasses.replace(edges, taxonomy=edges.taxonomy.model_copy(update={"types": types}))
+    return edges.replace(taxonomy=edges.taxonomy.model_copy(update={"types": types}))
 
 
 @pytest.fixture

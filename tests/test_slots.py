@@ -6,15 +6,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
-from tasks.slots import cpu_slot
+from tasks.slots import OCR_NICENESS, cpu_slot, lower_priority
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from tasks.slots import cpu_slot
+from tasks.slots import OCR_NICENESS, cpu_slot, lower_priority
 with cpu_slot(int(sys.argv[1]), Path(sys.argv[2])) as number:
     print(number, flush=True)
     time.sleep(float(sys.argv[3]))
@@ -60,3 +61,22 @@ def test_a_killed_holder_frees_its_slot(tmp_path: Path) -> None:
     started = time.monotonic()
     with cpu_slot(1, tmp_path):
         assert time.monotonic() - started < 0.5
+
+
+def test_a_reading_thread_and_its_tesseract_run_below_the_orchestration() -> None:
+    seen: dict[str, int] = {}
+
+    def read() -> None:
+        lower_priority()
+        seen["thread"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        child = subprocess.run(
+            ["sh", "-c", "cut -d' ' -f19 /proc/self/stat"], capture_output=True, text=True
+        )
+        seen["child"] = int(child.stdout)
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join()
+    assert seen == {"thread": OCR_NICENESS, "child": OCR_NICENESS}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # not this one

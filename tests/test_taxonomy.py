@@ -155,6 +155,16 @@ def test_minimal_file_loads(tmp_path: Path) -> None:
     assert loaded.scoring.calibration is None  # the hand-made formula applies
 
 
+def test_a_file_is_parsed_again_only_when_its_content_changed(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL)
+    first = load_taxonomy(path)
+    assert load_taxonomy(path) is first  # shared: parsing costs ~0.1 CPU-s a flow run
+    path.write_text(MINIMAL.replace("weight: 3", "weight: 4"), encoding="utf-8")
+    changed = load_taxonomy(path)
+    assert changed is not first
+    assert changed.types["rechnung"].rules[0].weight == 4.0
+
+
 CALIBRATED = MINIMAL.replace(
     "fallback: sonstiges\n",
     """fallback: sonstiges

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -236,6 +237,55 @@ def test_a_changed_project_module_is_imported_afresh(
     import postroom_probe as fresh
 
     assert fresh.VALUE == 22
+
+
+def test_prefect_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssl
+
+    import prefect.client.orchestration as orchestration
+    from prefect.client.orchestration import PrefectClient
+
+    built: list[ssl.SSLContext] = []
+    real = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        built.append(real(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    monkeypatch.setitem(vars(orchestration), "ssl", ssl)
+    PrefectClient("http://127.0.0.1:9/api")
+    PrefectClient("http://127.0.0.1:9/api")
+    assert len(built) == 2  # Prefect's own way: a context (and the CA bundle read) per client
+    worker.share_tls_contexts()
+    first = PrefectClient("http://127.0.0.1:9/api")
+    second = PrefectClient("http://127.0.0.1:9/api")
+    assert len(built) == 3  # once more, then shared
+    assert first._client._transport._pool._ssl_context is built[-1]  # type: ignore[attr-defined]
+    assert second._client._transport._pool._ssl_context is built[-1]  # type: ignore[attr-defined]
+
+
+def test_logging_is_set_up_again_only_when_its_environment_changed() -> None:
+    base = {"PREFECT_API_URL": "http://a/api", "PREFECT_LOGGING_LEVEL": "INFO", "PATH": "/bin"}
+    same = {**base, "PREFECT_API_URL": "http://b/api", "PREFECT__FLOW_RUN_ID": "x"}
+    assert worker.logging_environment(same) == worker.logging_environment(base)
+    louder = {**base, "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING"}
+    assert worker.logging_environment(louder) != worker.logging_environment(base)
+    assert worker.logging_environment({**base, "PREFECT_HOME": "/elsewhere"}) != (
+        worker.logging_environment(base)
+    )
+
+
+def test_prefect_passes_the_edges_to_a_task_without_walking_them() -> None:
+    from prefect.utilities.collections import visit_collection
+
+    from schemas.settings import Settings
+    from tasks.edges import edges_for
+
+    edges = edges_for(Settings())
+    visited: list[object] = []
+    visit_collection(edges, lambda item: visited.append(item) or item, return_data=False)
+    assert visited == [edges]  # the taxonomy inside is not walked, on every task call twice
 
 
 @pytest.mark.slow
