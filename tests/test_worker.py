@@ -284,7 +284,12 @@ def test_prefect_passes_the_edges_to_a_task_without_walking_them() -> None:
 
     edges = edges_for(Settings())
     visited: list[object] = []
-    visit_collection(edges, lambda item: visited.append(item) or item, return_data=False)
+
+    def visit(item: object) -> object:
+        visited.append(item)
+        return item
+
+    visit_collection(edges, visit, return_data=False)
     assert visited == [edges]  # the taxonomy inside is not walked, on every task call twice
 
 
