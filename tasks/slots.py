@@ -71,9 +71,12 @@ def cpu_slot(slots: int | None = None, folder: Path | None = None) -> Iterator[i
 def lower_priority(niceness: int = OCR_NICENESS) -> None:
     """Run this thread and the processes it starts from now on at ``niceness`` (Linux: per thread).
 
-    A thread's niceness cannot be raised back without privileges, so call this only in threads
-    that do nothing but read pages (the flow's page pool).
+    A thread's niceness cannot be raised back without privileges, so only a thread that does
+    nothing but read pages (the flow's page pool) is lowered, never a process's main thread,
+    which goes on to start other things (a test, a benchmark, a command reading a page itself).
     """
+    if threading.current_thread() is threading.main_thread():
+        return
     thread = threading.get_native_id()
     if os.getpriority(os.PRIO_PROCESS, thread) < niceness:
         os.setpriority(os.PRIO_PROCESS, thread, niceness)

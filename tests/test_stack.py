@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,30 @@ def started_pids(data_dir: Path) -> dict[str, int]:
     return {name: part["pid"] for name, part in state.items()}
 
 
+def scheduled_sweeps(stack: LocalStack, seconds: float = 60) -> int:
+    """Return how many runs the server's scheduler made for the inbox sweep (waiting for some).
+
+    With SQLAlchemy 2.1 Prefect 3.8.8's scheduler failed on every round (its log only said so),
+    and the every-15-seconds sweep never ran.
+    """
+    code = (
+        "from prefect.client.orchestration import get_client\n"
+        "from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName\n"
+        "with get_client(sync_client=True) as client:\n"
+        "    runs = client.read_flow_runs(deployment_filter=DeploymentFilter("
+        "name=DeploymentFilterName(any_=['sweep-inbox'])))\n"
+        "print(sum(run.auto_scheduled for run in runs))\n"
+    )
+    deadline = time.monotonic() + seconds
+    while True:
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=stack.env, capture_output=True, text=True, check=True
+        )
+        if int(done.stdout) > 0 or time.monotonic() > deadline:
+            return int(done.stdout)
+        time.sleep(2)
+
+
 def test_up_status_down_leaves_nothing_running(tmp_path: Path, tesseract: str) -> None:
     own = LocalStack(env=stack_env(tmp_path), data_dir=tmp_path)
     try:
@@ -33,6 +60,7 @@ def test_up_status_down_leaves_nothing_running(tmp_path: Path, tesseract: str) -
         assert credentials.stat().st_mode & 0o777 == 0o600
         again = own.postroom("up", timeout=120)
         assert started_pids(tmp_path) == pids, again.stdout
+        assert scheduled_sweeps(own) > 0, (tmp_path / "logs" / "prefect.log").read_text()[-3000:]
     finally:
         own.postroom("down", timeout=120, check=False)
     assert not any(pid_alive(pid, "") for pid in pids.values())

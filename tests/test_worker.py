@@ -265,6 +265,14 @@ def test_prefect_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) 
     assert second._client._transport._pool._ssl_context is built[-1]  # type: ignore[attr-defined]
 
 
+def test_every_boto3_session_shares_the_parsed_service_models() -> None:
+    import boto3
+
+    worker.warm_s3_models()
+    first, second = boto3.Session()._session, boto3.Session()._session
+    assert first.get_component("data_loader") is second.get_component("data_loader")
+
+
 def test_logging_is_set_up_again_only_when_its_environment_changed() -> None:
     base = {"PREFECT_API_URL": "http://a/api", "PREFECT_LOGGING_LEVEL": "INFO", "PATH": "/bin"}
     same = {**base, "PREFECT_API_URL": "http://b/api", "PREFECT__FLOW_RUN_ID": "x"}
