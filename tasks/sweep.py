@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterIdempotencyKey
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 
@@ -18,6 +21,7 @@ from tasks.errors import io_task
 from tasks.intake import is_temporary, letter_id_for
 
 PROCESS_LETTER = "process-letter/process-letter"
+KEYS_PER_READ = 200  # the Prefect API's page size
 
 
 def run_name(source: SourceObject, part: PageRange | None = None) -> str:
@@ -65,10 +69,35 @@ class Started:
         }
 
 
+def started_keys(keys: Sequence[str]) -> set[str]:
+    """Return which of these idempotency keys have a run already: one API read per 200 keys."""
+    found: set[str] = set()
+    with get_client(sync_client=True) as client:
+        for start in range(0, len(keys), KEYS_PER_READ):
+            chunk = list(keys[start : start + KEYS_PER_READ])
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    idempotency_key=FlowRunFilterIdempotencyKey(any_=chunk)
+                ),
+                limit=KEYS_PER_READ,
+            )
+            found.update(run.idempotency_key for run in runs if run.idempotency_key)
+    return found
+
+
 @io_task()
 def list_inbox(edges: Edges, settle_seconds: float) -> list[SourceObject]:
-    """List the inbox objects that are ready for processing."""
-    return inbox_objects(edges, settle_seconds, dt.datetime.now(dt.UTC))
+    """List the inbox objects that are ready for processing and have no run yet.
+
+    An object stays in the inbox until its letter is settled, for minutes when the inbox is
+    full; asking to start each one again on every sweep (every 15 s) made a task run and a
+    run-creating API call per object per sweep, which swamped the Prefect server's database
+    (its writes failed with 503 until letters' runs gave up). Starting stays idempotent
+    (``idempotency_key``) for the objects two sweeps find at the same moment.
+    """
+    ready = inbox_objects(edges, settle_seconds, dt.datetime.now(dt.UTC))
+    started = started_keys([idempotency_key(source) for source in ready])
+    return [source for source in ready if idempotency_key(source) not in started]
 
 
 @task(
