@@ -849,7 +849,8 @@ def run_postroom(
 ) -> tuple[SystemRun, Processed | None]:
     """Start a stack, process the corpus through it, then the big PDF alone; stop the stack."""
     with tempfile.TemporaryDirectory(prefix="postroom-bench-") as tmp:
-        stack = LocalStack(env=stack_env(Path(tmp)), data_dir=Path(tmp))
+        # As in production: the server schedules the sweep every 15 s besides `postroom process`.
+        stack = LocalStack(env=stack_env(Path(tmp), scheduler=True), data_dir=Path(tmp))
         try:
             print("starting a stack (postroom up) …", file=sys.stderr)
             stack.postroom("up", timeout=600)

@@ -93,8 +93,12 @@ class LocalStack:
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
-def stack_env(data_dir: Path) -> dict[str, str]:
-    """Return an environment for a stack on free ports in ``data_dir``."""
+def stack_env(data_dir: Path, *, scheduler: bool = False) -> dict[str, str]:
+    """Return an environment for a stack on free ports in ``data_dir``.
+
+    The server's scheduler is off unless asked for: a test decides when its objects are swept
+    (or starts their runs itself, as the crash test does), not the every-15-seconds sweep.
+    """
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("POSTROOM_", "PREFECT_", "AWS_"))
     }
@@ -107,6 +111,7 @@ def stack_env(data_dir: Path) -> dict[str, str]:
             "PREFECT_HOME": str(data_dir / "prefect-client"),
             "POSTROOM_ARCHIVE__RETENTION_SECONDS": "600",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": str(scheduler).lower(),
         }
     )
     return env

@@ -48,7 +48,7 @@ def scheduled_sweeps(stack: LocalStack, seconds: float = 60) -> int:
 
 
 def test_up_status_down_leaves_nothing_running(tmp_path: Path, tesseract: str) -> None:
-    own = LocalStack(env=stack_env(tmp_path), data_dir=tmp_path)
+    own = LocalStack(env=stack_env(tmp_path, scheduler=True), data_dir=tmp_path)
     try:
         own.postroom("up", timeout=300)
         pids = started_pids(tmp_path)

@@ -32,7 +32,7 @@ def test_a_started_object_is_not_started_again_by_the_next_sweep(
     with temporary_settings(updates={PREFECT_API_URL: stack.env["PREFECT_API_URL"]}):
         assert source in inbox_objects(edges, 0.0, dt.datetime.now(dt.UTC))
         assert started_keys(["postroom-inbox/no-such-object/null"]) == set()
-        run = start_letter.fn(source, {})  # idempotent: the scheduled sweep may have been first
+        run = start_letter.fn(source, {})
         assert started_keys([idempotency_key(source)]) == {idempotency_key(source)}
         assert source not in list_inbox.fn(edges, 0.0)
         assert start_letter.fn(source, {}).flow_run_id == run.flow_run_id
