@@ -109,7 +109,9 @@ class StackSettings(BaseModel):
 
     worker_limit: int = Field(default=8, ge=1, description="flow runs a worker runs at once")
     ocr_slots: int | None = Field(
-        default=None, ge=1, description="global concurrency limit ocr-pages; default: cores"
+        default=None,
+        ge=1,
+        description="pages read at once on this machine; ocr-pages is twice it; default: cores",
     )
 
 

@@ -1,11 +1,11 @@
 """CPU slots of this machine: at most one tesseract per core, across every flow-run process.
 
 Prefect's global concurrency limit (``ocr-pages``) makes a waiting task sleep for a server-chosen
-``Retry-After`` that grows with the queue (up to 30 s); a freed slot then stays idle until some
-sleeper wakes. With a dozen pages waiting, cores idled a third of the time. So a page first waits
-for one of this machine's slots, a lock file held with ``flock`` (released by the kernel even
-when its process is killed), polled every few milliseconds; only then does it take its Prefect
-slot, which is free by then on a single machine and keeps the limit visible in the UI.
+``Retry-After`` that grows with the queue (up to 30 s), and under load its answer itself took
+seconds; a core held meanwhile stays idle. So a page is admitted by the Prefect limit first,
+holding no core (``up`` sets the limit to two pages per slot, flows/stack.py ``PAGES_IN_HAND``),
+and then waits for one of this machine's slots: a lock file held with ``flock`` (released by the
+kernel even when its process is killed), polled every few milliseconds.
 """
 
 from __future__ import annotations
