@@ -271,7 +271,7 @@ class Stack:
             pid=process.pid,
             address=address,
             log=str(log),
-            marker=Path(argv[0]).name,
+            marker=argv[2] if argv[1:2] == ["-m"] else Path(argv[0]).name,
             ports=ports or {},
         )
 
@@ -423,8 +423,9 @@ class Stack:
         home.mkdir(parents=True, exist_ok=True)
         env = self.child_env()
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{home / 'prefect.db'}"
-        prefect = str(Path(sys.executable).parent / "prefect")
-        argv = [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+        # Prefect's own CLI, run by flows/prefect_server.py, which first mends a SQLite stall.
+        argv = [sys.executable, "-m", "flows.prefect_server", "server", "start"]
+        argv += ["--host", "127.0.0.1", "--port", str(port)]
         part = self.spawn("prefect", argv, self.api_url.removesuffix("/api"), env)
         parts["prefect"] = part
         self.save(parts)
