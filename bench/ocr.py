@@ -13,8 +13,9 @@ page rendered beforehand as a 300 dpi PNG for raw tesseract.
 Four systems read the same corpus, one after the other:
 
     postroom end to end   a real stack (`postroom up` in a temporary data directory on free
-                          ports); every file is put into the inbox, then `postroom process`
-                          sweeps at once (not waiting for the 15 s schedule); timed from the
+                          ports, the server's scheduler on); every file is put into the inbox,
+                          then a run of the sweep deployment is asked for at once (`prefect
+                          deployment run`, not waiting for the 15 s schedule); timed from the
                           first put until the records database shows every letter settled
     postroom OCR step     the step's own functions in a child process: prepare the pages, read
                           them on 2 threads (`read_or_mark`, what `ocr_page` runs inside the
@@ -73,7 +74,7 @@ import flows.samples
 from flows.samples import DOC_TYPES, FORMATS, GroundTruth, compose, generate
 from schemas.letter import SETTLED, MediaType, State
 from schemas.records import Letter
-from tests.conftest import POSTROOM, LocalStack, stack_env
+from tests.conftest import LocalStack, stack_env
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BENCH_DIR = PROJECT_DIR / ".bench"
@@ -767,52 +768,43 @@ class Processed:
     seconds: float
     outcomes: dict[str, Outcome]
     peak_memory: int
-    log: str
 
 
 def drop_and_process(
     stack: LocalStack, files: dict[str, Path], worker: int, timeout: float
 ) -> Processed:
-    """Put files into the inbox, sweep at once, and wait until the records show them settled.
+    """Put files into the inbox, ask for a sweep, and wait until the records show them settled.
 
     Timed from the first put until every letter is settled (or in review), polled every 250 ms;
-    the worker's process tree is sampled meanwhile.
+    the worker's process tree is sampled meanwhile. The sweep is a run of the sweep deployment,
+    as a scanner's event or an operator would start it, so it waits for a scheduled sweep in
+    progress rather than racing it to start the same letters.
     """
     s3, inbox = stack.s3, stack.settings.buckets.inbox
     keys = list(files)
-    with PeakMemory(worker) as memory, tempfile.TemporaryFile("w+") as log:
+    with PeakMemory(worker) as memory:
         started = time.perf_counter()
         for key, path in files.items():
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             s3.put_object(Bucket=inbox, Key=key, Body=path.read_bytes(), ContentType=kind)
-        process = subprocess.Popen(
-            [POSTROOM, "process", "--timeout", str(timeout)],
-            env=stack.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            found = wait_until_settled(stack, keys, process, started + timeout)
-            seconds = time.perf_counter() - started
-            process.wait(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        log.seek(0)
-        return Processed(seconds, found, memory.peak, log.read())
+        sweep = stack.prefect("deployment", "run", "sweep-inbox/sweep-inbox", timeout=120)
+        if sweep.returncode != 0:
+            raise RuntimeError(f"starting a sweep failed: {sweep.stdout}{sweep.stderr}")
+        found = wait_until_settled(stack, keys, started + timeout)
+        seconds = time.perf_counter() - started
+    return Processed(seconds, found, memory.peak)
 
 
 def wait_until_settled(
-    stack: LocalStack, keys: Sequence[str], process: subprocess.Popen[bytes], deadline: float
+    stack: LocalStack, keys: Sequence[str], deadline: float
 ) -> dict[str, Outcome]:
-    """Poll the records until every key's letter is finished, `process` gave up, or time is up."""
+    """Poll the records until every key's letter is finished or time is up."""
     while True:
         found = outcomes(stack, keys)
         if len(found) == len(keys) and all(o.status in FINISHED for o in found.values()):
             return found
-        if process.poll() is not None or time.perf_counter() > deadline:
-            return outcomes(stack, keys)
+        if time.perf_counter() > deadline:
+            return found
         time.sleep(0.25)
 
 
@@ -849,7 +841,7 @@ def run_postroom(
 ) -> tuple[SystemRun, Processed | None]:
     """Start a stack, process the corpus through it, then the big PDF alone; stop the stack."""
     with tempfile.TemporaryDirectory(prefix="postroom-bench-") as tmp:
-        # As in production: the server schedules the sweep every 15 s besides `postroom process`.
+        # As in production: the server schedules the sweep every 15 s.
         stack = LocalStack(env=stack_env(Path(tmp), scheduler=True), data_dir=Path(tmp))
         try:
             print("starting a stack (postroom up) …", file=sys.stderr)
@@ -885,8 +877,6 @@ def run_postroom(
         if o.status not in (State.DONE, State.IN_REVIEW)
     ]
     failures += [f"{key}: no record" for key in files if key not in run.outcomes]
-    if failures:
-        failures.append("`postroom process` said: " + " / ".join(run.log.splitlines()[-3:]))
     in_review = sum(o.status == State.IN_REVIEW for o in run.outcomes.values())
     result = SystemRun(
         "postroom end to end",
@@ -897,8 +887,9 @@ def run_postroom(
         single.peak_memory if single else None,
         failures,
         [
-            "from the first put into the inbox until every record is settled; the sweep is "
-            "started by `postroom process` right after the last put (its start-up included); "
+            "from the first put into the inbox until every record is settled; a sweep run is "
+            "asked for right after the last put (`prefect deployment run`, its start-up "
+            "included); "
             f"worker tree peak during the corpus run {run.peak_memory / GB:.2f} GB",
             f"{in_review} letter(s) wait for review (counted as finished: the machine's part is "
             "done; their text is the OCR text kept in the system bucket)",
