@@ -1,4 +1,4 @@
-"""The local stack's Prefect server: ``prefect server start``, with one SQLite stall mended.
+"""The local stack's Prefect server: ``prefect server start``, with two SQLite faults mended.
 
 ``postroom up`` runs ``python -m flows.prefect_server server start ...``; the arguments are
 Prefect's own CLI's. Before handing over, it mends how SQLAlchemy's aiosqlite adapter treats a
@@ -18,8 +18,19 @@ sweeps taking minutes to start 33 letters. With the cursor closed where it faile
 thread, the same run had none.
 
 The mend is :func:`close_failed_cursors`: the adapter's ``execute`` and ``executemany``, with the
-cursor closed before the error goes on. It is applied in this process only, and refuses to wrap
-any SQLAlchemy but 2.0 (pinned in pyproject.toml), whose adapter it repeats.
+cursor closed before the error goes on. It refuses to wrap any SQLAlchemy but 2.0 (pinned in
+pyproject.toml), whose adapter it repeats.
+
+A second mend, :func:`immediate_transactions`, is about the writes that failed at once rather
+than after 60 s. Prefect begins most writing transactions on SQLite as ``DEFERRED``: they read
+first and take the write lock at their first write. If another connection committed in between,
+SQLite cannot let them write on their old snapshot and answers ``database is locked`` without
+waiting (the busy timeout does not apply), and the API answers 503. Under a bulk drop that hit
+worker heartbeats, state changes and, once retries ran out, a worker's labelling of a run it was
+submitting, which crashed the run. Every explicit transaction now begins ``IMMEDIATE``: it waits
+its turn for the write lock (SQLite has one writer anyway) instead of failing late.
+
+Both mends apply to this process only.
 """
 
 from __future__ import annotations
@@ -97,9 +108,27 @@ def close_failed_cursors() -> None:
     setattr(cursor_class, PATCHED_FLAG, True)
 
 
+def immediate_transactions() -> None:
+    """Make every explicit transaction of Prefect's server on SQLite begin ``IMMEDIATE``."""
+    from prefect.server.database.configurations import AioSqliteConfiguration
+
+    if getattr(AioSqliteConfiguration, PATCHED_FLAG, False):
+        return
+    original = AioSqliteConfiguration.begin_transaction
+
+    def begin_transaction(
+        self: AioSqliteConfiguration, session: Any, with_for_update: bool = False
+    ) -> Any:
+        return original(self, session, with_for_update=True)
+
+    AioSqliteConfiguration.begin_transaction = begin_transaction  # type: ignore[method-assign]
+    setattr(AioSqliteConfiguration, PATCHED_FLAG, True)
+
+
 def main() -> None:
-    """Mend the adapter, then run Prefect's CLI with this process's arguments."""
+    """Mend the adapter and the transactions, then run Prefect's CLI with this process's argv."""
     close_failed_cursors()
+    immediate_transactions()
     from prefect.cli import app
 
     sys.argv[0] = "prefect"

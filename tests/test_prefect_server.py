@@ -135,3 +135,80 @@ def test_mended_adapter_reads_writes_and_raises_as_before(
             await engine.dispose()
 
     assert asyncio.run(roundtrip()) == [(1, "eins"), (2, "zwei")]
+
+
+def late_write_outcomes(path: Path) -> list[str]:
+    """Return how two of Prefect's server transactions end when one writes on an old snapshot.
+
+    The first reads, the second writes and commits meanwhile, then the first writes: what a
+    heartbeat or a state change does while other requests write.
+    """
+    from prefect.server.database.configurations import AioSqliteConfiguration
+
+    async def scenario() -> list[str]:
+        config = AioSqliteConfiguration(connection_url=f"sqlite+aiosqlite:///{path}")
+        engine = await config.engine()
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+            second_may_write = asyncio.Event()
+
+            async def reads_then_writes() -> str:
+                session = await config.session(engine)
+                async with session:
+                    try:
+                        async with config.begin_transaction(session):
+                            await session.execute(text("SELECT count(*) FROM t"))
+                            second_may_write.set()
+                            await asyncio.sleep(0.5)
+                            await session.execute(text("INSERT INTO t VALUES (1)"))
+                    except OperationalError as error:
+                        return f"failed: {error.orig}"
+                return "committed"
+
+            async def writes() -> str:
+                await second_may_write.wait()
+                session = await config.session(engine)
+                async with session, config.begin_transaction(session):
+                    await session.execute(text("INSERT INTO t VALUES (2)"))
+                return "committed"
+
+            return list(await asyncio.gather(reads_then_writes(), writes()))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(scenario())
+
+
+@pytest.fixture
+def transactions_restored() -> Iterator[None]:
+    """Put Prefect's own ``begin_transaction`` back after a test that mended it."""
+    from prefect.server.database.configurations import AioSqliteConfiguration
+
+    from flows.prefect_server import PATCHED_FLAG
+
+    saved = vars(AioSqliteConfiguration)["begin_transaction"]
+    yield
+    AioSqliteConfiguration.begin_transaction = saved  # type: ignore[method-assign]
+    if hasattr(AioSqliteConfiguration, PATCHED_FLAG):
+        delattr(AioSqliteConfiguration, PATCHED_FLAG)
+
+
+def test_deferred_transaction_fails_when_it_writes_late(
+    tmp_path: Path, transactions_restored: None
+) -> None:
+    """Prefect's own behaviour, the premise: the late writer fails at once, without waiting."""
+    assert late_write_outcomes(tmp_path / "db.sqlite") == [
+        "failed: database is locked",
+        "committed",
+    ]
+
+
+def test_immediate_transactions_wait_their_turn(
+    tmp_path: Path, transactions_restored: None
+) -> None:
+    from flows.prefect_server import immediate_transactions
+
+    immediate_transactions()
+    immediate_transactions()  # a second call is harmless
+    assert late_write_outcomes(tmp_path / "db.sqlite") == ["committed", "committed"]
