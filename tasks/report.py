@@ -34,9 +34,13 @@ def artifact_key(letter_id: str) -> str:
     return f"letter-{letter_id}"
 
 
-@task(cache_policy=NO_CACHE)
 def publish_letter(outcome: LetterOutcome, reasons: tuple[str, ...] = ()) -> None:
-    """Leave the letter's summary as a markdown artifact on its run."""
+    """Leave the letter's summary as a markdown artifact on its flow run.
+
+    Called in the flow, not as a task: the artifact belongs to the letter's run, where the
+    operator looks, and a task run of its own cost the server a run's worth of state events for
+    one API call.
+    """
     create_markdown_artifact(
         key=artifact_key(outcome.letter_id),
         markdown=letter_markdown(outcome, reasons),

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
 from sqlalchemy import select
@@ -258,6 +259,33 @@ def version_of(stack: LocalStack, letter_id: str) -> str:
     """Return the inbox version id a letter was claimed for."""
     with Session(stack.engine) as session:
         return session.scalars(select(Letter.version_id).where(Letter.id == letter_id)).one()
+
+
+def test_each_letter_run_carries_its_summary(
+    stack: LocalStack, processed: list[dict[str, Any]]
+) -> None:
+    """The operator's view: a markdown summary artifact on each letter's own flow run."""
+    api = stack.env["PREFECT_API_URL"]
+    deadline = time.monotonic() + 60  # a run leaves it last, just after its record
+    for row in processed:
+        while True:
+            response = httpx.post(
+                f"{api}/artifacts/filter",
+                json={"artifacts": {"key": {"any_": [f"letter-{row['id']}"]}}},
+                timeout=10,
+            )
+            response.raise_for_status()
+            found = response.json()
+            if found or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert found, f"no summary artifact for {row['source_key']} ({row['status']})"
+        artifact = found[0]  # the newest: a letter run again (test below) leaves another
+        assert artifact["type"] == "markdown" and artifact["task_run_id"] is None
+        assert artifact["description"] == f"{row['source_key']}: {row['status']}"
+        assert row["id"] in artifact["data"]
+        run = httpx.get(f"{api}/flow_runs/{artifact['flow_run_id']}", timeout=10).json()
+        assert run["name"].startswith(f"letter-{row['id'][:8]}-"), run["name"]
 
 
 def test_records_list_and_show(stack: LocalStack, processed: list[dict[str, Any]]) -> None:
