@@ -37,11 +37,7 @@ from tests.conftest import LocalStack
 def test_a_started_object_is_not_started_again_by_the_next_sweep(
     stack: LocalStack, tmp_path: Path
 ) -> None:
-    (truth,) = generate(tmp_path, count=1, seed=815, doc_types=["antrag"])
-    key = f"sweep-test/{truth.name}"
-    inbox = stack.settings.buckets.inbox
-    put = stack.s3.put_object(Bucket=inbox, Key=key, Body=(tmp_path / truth.name).read_bytes())
-    source = SourceObject(bucket=inbox, key=key, version_id=put["VersionId"])
+    source = drop_letter(stack, tmp_path, seed=815)
     edges = edges_for(stack.settings)
     with temporary_settings(updates={PREFECT_API_URL: stack.env["PREFECT_API_URL"]}):
         assert source in inbox_objects(edges, 0.0, dt.datetime.now(dt.UTC))
@@ -50,9 +46,23 @@ def test_a_started_object_is_not_started_again_by_the_next_sweep(
         assert started_keys([idempotency_key(source)]) == {idempotency_key(source)}
         assert source not in list_inbox.fn(edges, 0.0)
         assert start_letter.fn(source, {}).flow_run_id == run.flow_run_id
-    deadline = time.monotonic() + 300
+    wait_until_settled(stack, source)
+
+
+def drop_letter(stack: LocalStack, tmp_path: Path, seed: int) -> SourceObject:
+    """Put one generated letter into the inbox; return its object."""
+    (truth,) = generate(tmp_path, count=1, seed=seed, doc_types=["antrag"])
+    key = f"sweep-test/{truth.name}"
+    inbox = stack.settings.buckets.inbox
+    put = stack.s3.put_object(Bucket=inbox, Key=key, Body=(tmp_path / truth.name).read_bytes())
+    return SourceObject(bucket=inbox, key=key, version_id=put["VersionId"])
+
+
+def wait_until_settled(stack: LocalStack, source: SourceObject, seconds: float = 300) -> None:
+    """Wait until the object's letter is settled in the records."""
+    deadline = time.monotonic() + seconds
     while status_of(stack, source) not in SETTLED:
-        assert time.monotonic() < deadline, "the letter was not processed within 300 s"
+        assert time.monotonic() < deadline, f"the letter was not processed within {seconds} s"
         time.sleep(1)
 
 
@@ -69,11 +79,8 @@ def test_a_crashed_run_is_started_again_and_its_letter_processed(
     stack: LocalStack, tmp_path: Path
 ) -> None:
     """A run that crashed (here: created crashed, as when its process could not start)."""
-    (truth,) = generate(tmp_path, count=1, seed=816, doc_types=["antrag"])
-    key = f"sweep-test/{truth.name}"
-    inbox = stack.settings.buckets.inbox
-    put = stack.s3.put_object(Bucket=inbox, Key=key, Body=(tmp_path / truth.name).read_bytes())
-    source = SourceObject(bucket=inbox, key=key, version_id=put["VersionId"])
+    source = drop_letter(stack, tmp_path, seed=816)
+    inbox, key = source.bucket, source.key
     edges = edges_for(stack.settings)
     with temporary_settings(updates={PREFECT_API_URL: stack.env["PREFECT_API_URL"]}):
         with get_client(sync_client=True) as client:
@@ -94,10 +101,7 @@ def test_a_crashed_run_is_started_again_and_its_letter_processed(
         assert run.labels[RESTARTS_LABEL] == 1
         assert run.state_type != StateType.CRASHED
         assert started_keys([idempotency_key(source)]) == {idempotency_key(source)}
-    deadline = time.monotonic() + 300
-    while status_of(stack, source) not in SETTLED:
-        assert time.monotonic() < deadline, "the restarted letter was not processed within 300 s"
-        time.sleep(1)
+    wait_until_settled(stack, source)
 
 
 @pytest.mark.parametrize(
