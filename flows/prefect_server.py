@@ -38,9 +38,21 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
-PATCHED_FLAG = "_postroom_closes_failed_cursors"
+MENDED_FLAG = "_postroom_mended"  # set on a class once its methods are mended
+
+
+@contextlib.contextmanager
+def closed_on_error(adapted: Any, cursor: Any) -> Iterator[None]:
+    """Close the aiosqlite ``cursor`` (on its connection's thread) if the block raises."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):  # the statement's own error is the one to report
+            adapted.await_(cursor.close())
+        raise
 
 
 def close_failed_cursors() -> None:
@@ -53,7 +65,7 @@ def close_failed_cursors() -> None:
             f"SQLAlchemy {sqlalchemy.__version__}: review this mend (written for 2.0)"
         )
     cursor_class = adapter.AsyncAdapt_aiosqlite_cursor
-    if getattr(cursor_class, PATCHED_FLAG, False):
+    if getattr(cursor_class, MENDED_FLAG, False):
         return
     for name in ("execute", "executemany"):
         if name not in vars(cursor_class):
@@ -62,7 +74,7 @@ def close_failed_cursors() -> None:
     def execute(self: Any, operation: Any, parameters: Any = None) -> None:
         try:
             cursor = self.await_(self._connection.cursor())
-            try:
+            with closed_on_error(self, cursor):
                 if parameters is None:
                     self.await_(cursor.execute(operation))
                 else:
@@ -76,10 +88,6 @@ def close_failed_cursors() -> None:
                     self.description = None
                     self.lastrowid = cursor.lastrowid
                     self.rowcount = cursor.rowcount
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    self.await_(cursor.close())
-                raise
             if self.server_side:
                 self._cursor = cursor
             else:
@@ -90,12 +98,8 @@ def close_failed_cursors() -> None:
     def executemany(self: Any, operation: Any, seq_of_parameters: Any) -> None:
         try:
             cursor = self.await_(self._connection.cursor())
-            try:
+            with closed_on_error(self, cursor):
                 self.await_(cursor.executemany(operation, seq_of_parameters))
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    self.await_(cursor.close())
-                raise
             self.description = None
             self.lastrowid = cursor.lastrowid
             self.rowcount = cursor.rowcount
@@ -105,14 +109,14 @@ def close_failed_cursors() -> None:
 
     cursor_class.execute = execute  # type: ignore[method-assign]
     cursor_class.executemany = executemany  # type: ignore[method-assign]
-    setattr(cursor_class, PATCHED_FLAG, True)
+    setattr(cursor_class, MENDED_FLAG, True)
 
 
 def immediate_transactions() -> None:
     """Make every explicit transaction of Prefect's server on SQLite begin ``IMMEDIATE``."""
     from prefect.server.database.configurations import AioSqliteConfiguration
 
-    if getattr(AioSqliteConfiguration, PATCHED_FLAG, False):
+    if getattr(AioSqliteConfiguration, MENDED_FLAG, False):
         return
     original = AioSqliteConfiguration.begin_transaction
 
@@ -122,7 +126,7 @@ def immediate_transactions() -> None:
         return original(self, session, with_for_update=True)
 
     AioSqliteConfiguration.begin_transaction = begin_transaction  # type: ignore[method-assign]
-    setattr(AioSqliteConfiguration, PATCHED_FLAG, True)
+    setattr(AioSqliteConfiguration, MENDED_FLAG, True)
 
 
 def main() -> None:

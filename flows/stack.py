@@ -423,7 +423,7 @@ class Stack:
         home.mkdir(parents=True, exist_ok=True)
         env = self.child_env()
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{home / 'prefect.db'}"
-        # Prefect's own CLI, run by flows/prefect_server.py, which first mends a SQLite stall.
+        # Prefect's own CLI, run by flows/prefect_server.py, which first mends two SQLite faults.
         argv = [sys.executable, "-m", "flows.prefect_server", "server", "start"]
         argv += ["--host", "127.0.0.1", "--port", str(port)]
         part = self.spawn("prefect", argv, self.api_url.removesuffix("/api"), env)

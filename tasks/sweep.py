@@ -164,9 +164,10 @@ def start_letter(
     created = run.created or since
     restarted = may_restart(run)
     if restarted:
-        attempt = restarts(run) + 2  # the first attempt was the run's own
+        restarted_now = restarts(run) + 1
+        attempt = restarted_now + 1  # the first attempt was the run's own
         with get_client(sync_client=True) as client:
-            client.update_flow_run_labels(run.id, {RESTARTS_LABEL: attempt - 1})
+            client.update_flow_run_labels(run.id, {RESTARTS_LABEL: restarted_now})
             client.set_flow_run_state(
                 run.id,
                 Scheduled(message=f"started again by the sweep after a crash (attempt {attempt})"),

@@ -79,18 +79,24 @@ def gc_pause_after_failed_statement(path: Path) -> float:
 
 
 @pytest.fixture
-def adapter_restored() -> Iterator[None]:
-    """Put SQLAlchemy's own cursor methods back after a test that mended them."""
-    from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_cursor as cursor
+def mends_undone() -> Iterator[None]:
+    """Put SQLAlchemy's and Prefect's own methods back after a test that mended them."""
+    from prefect.server.database.configurations import AioSqliteConfiguration
+    from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_cursor
 
-    from flows.prefect_server import PATCHED_FLAG
+    from flows.prefect_server import MENDED_FLAG
 
-    saved = {name: vars(cursor)[name] for name in ("execute", "executemany")}
+    mended = {
+        AsyncAdapt_aiosqlite_cursor: ("execute", "executemany"),
+        AioSqliteConfiguration: ("begin_transaction",),
+    }
+    saved = {(cls, name): vars(cls)[name] for cls, names in mended.items() for name in names}
     yield
-    for name, method in saved.items():
-        setattr(cursor, name, method)
-    if hasattr(cursor, PATCHED_FLAG):
-        delattr(cursor, PATCHED_FLAG)
+    for (cls, name), method in saved.items():
+        setattr(cls, name, method)
+    for cls in mended:
+        if MENDED_FLAG in vars(cls):
+            delattr(cls, MENDED_FLAG)
 
 
 def test_unmended_adapter_stalls_the_loop_for_the_busy_timeout(tmp_path: Path) -> None:
@@ -106,7 +112,7 @@ def test_unmended_adapter_stalls_the_loop_for_the_busy_timeout(tmp_path: Path) -
     assert float(done.stdout.split()[-1]) > BUSY_SECONDS - 0.5
 
 
-def test_mended_adapter_closes_the_failed_cursor(tmp_path: Path, adapter_restored: None) -> None:
+def test_mended_adapter_closes_the_failed_cursor(tmp_path: Path, mends_undone: None) -> None:
     from flows.prefect_server import close_failed_cursors
 
     close_failed_cursors()
@@ -115,7 +121,7 @@ def test_mended_adapter_closes_the_failed_cursor(tmp_path: Path, adapter_restore
 
 
 def test_mended_adapter_reads_writes_and_raises_as_before(
-    tmp_path: Path, adapter_restored: None
+    tmp_path: Path, mends_undone: None
 ) -> None:
     from flows.prefect_server import close_failed_cursors
 
@@ -184,23 +190,7 @@ def late_write_outcomes(path: Path) -> list[str]:
     return asyncio.run(scenario())
 
 
-@pytest.fixture
-def transactions_restored() -> Iterator[None]:
-    """Put Prefect's own ``begin_transaction`` back after a test that mended it."""
-    from prefect.server.database.configurations import AioSqliteConfiguration
-
-    from flows.prefect_server import PATCHED_FLAG
-
-    saved = vars(AioSqliteConfiguration)["begin_transaction"]
-    yield
-    AioSqliteConfiguration.begin_transaction = saved  # type: ignore[method-assign]
-    if hasattr(AioSqliteConfiguration, PATCHED_FLAG):
-        delattr(AioSqliteConfiguration, PATCHED_FLAG)
-
-
-def test_deferred_transaction_fails_when_it_writes_late(
-    tmp_path: Path, transactions_restored: None
-) -> None:
+def test_deferred_transaction_fails_when_it_writes_late(tmp_path: Path, mends_undone: None) -> None:
     """Prefect's own behaviour, the premise: the late writer fails at once, without waiting."""
     assert late_write_outcomes(tmp_path / "db.sqlite") == [
         "failed: database is locked",
@@ -208,9 +198,7 @@ def test_deferred_transaction_fails_when_it_writes_late(
     ]
 
 
-def test_immediate_transactions_wait_their_turn(
-    tmp_path: Path, transactions_restored: None
-) -> None:
+def test_immediate_transactions_wait_their_turn(tmp_path: Path, mends_undone: None) -> None:
     from flows.prefect_server import immediate_transactions
 
     immediate_transactions()
