@@ -98,6 +98,8 @@ GB = 10**9  # decimal: the target says 1 GB
 E2E_VS_TESSERACT = 0.85
 E2E_VS_OCRMYPDF = 3.0
 MEMORY_LIMIT = 1 * GB
+# Raw tesseract reads this many pages at once: both cores of the machine the issue names.
+TESSERACT_PARALLEL = 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -569,7 +571,8 @@ def run_tesseract(corpus: Corpus) -> SystemRun:
         )
 
     images = [png for letter in corpus.letters for png in corpus.png_pages(letter)]
-    with PeakMemory(os.getpid(), include_root=False) as memory, ThreadPoolExecutor(2) as pool:
+    memory = PeakMemory(os.getpid(), include_root=False)
+    with memory, ThreadPoolExecutor(TESSERACT_PARALLEL) as pool:
         started = time.perf_counter()
         done = list(pool.map(read, images))
         seconds = time.perf_counter() - started
@@ -828,18 +831,62 @@ def stack_cpu_seconds(stack: LocalStack) -> dict[str, float]:
     return {name: tree_cpu_seconds(int(part["pid"])) for name, part in parts.items()}
 
 
-def cpu_note(before: dict[str, float], after: dict[str, float], others: float) -> str:
-    """Return where the CPU of a run went, part by part."""
+def timed_round(
+    stack: LocalStack, files: dict[str, Path], worker: int, timeout: float
+) -> tuple[Processed, dict[str, float]]:
+    """Drop and process files; return the round and the CPU seconds each part used meanwhile."""
+    before = stack_cpu_seconds(stack)
+    commands_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run = drop_and_process(stack, files, worker, timeout)
+    commands = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after = stack_cpu_seconds(stack)
     used = {name: after[name] - before.get(name, 0.0) for name in after}
-    used["postroom commands (sweep, polling)"] = others
+    used["postroom commands (sweep, polling)"] = (
+        commands.ru_utime + commands.ru_stime - commands_before.ru_utime - commands_before.ru_stime
+    )
+    return run, used
+
+
+def cpu_note(used: dict[str, float]) -> str:
+    """Return where the CPU of a round went, part by part."""
     shown = ", ".join(f"{name} {seconds:.0f}" for name, seconds in used.items())
-    return f"CPU seconds during the corpus run: {shown} (total {sum(used.values()):.0f})"
+    return f"{shown} (total {sum(used.values()):.0f})"
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The corpus dropped a second time: every letter a duplicate, read by no OCR.
+
+    Such a letter still costs its flow run and four task runs (claim, intake with the download
+    and the SHA-256, settle, release) and its records: the least a letter costs through the
+    stack. Together with tesseract's own CPU per page it bounds what end to end can reach.
+    """
+
+    letters: int
+    duplicates: int
+    seconds: float
+    cpu: dict[str, float]
+
+    @property
+    def cpu_per_letter(self) -> float:
+        """Return the CPU seconds of the whole stack per letter."""
+        return sum(self.cpu.values()) / self.letters
+
+    def ceiling(self, pages: int, tesseract_seconds: float) -> float:
+        """Return the pages per minute end to end could reach, at best, on this machine.
+
+        The corpus's tesseract CPU (raw tesseract's run: its processes kept
+        ``TESSERACT_PARALLEL`` cores busy) plus this floor for every letter, spread over every
+        core with none idle.
+        """
+        cpu = TESSERACT_PARALLEL * tesseract_seconds + self.cpu_per_letter * self.letters
+        return pages / (cpu / (os.cpu_count() or 1)) * 60
 
 
 def run_postroom(
     corpus: Corpus, big: Path | None, timeout: float
-) -> tuple[SystemRun, Processed | None]:
-    """Start a stack, process the corpus through it, then the big PDF alone; stop the stack."""
+) -> tuple[SystemRun, Processed | None, Floor]:
+    """Start a stack; process the corpus, the corpus again (the floor), the big PDF alone."""
     with tempfile.TemporaryDirectory(prefix="postroom-bench-") as tmp:
         # As in production: the server schedules the sweep every 15 s.
         stack = LocalStack(env=stack_env(Path(tmp), scheduler=True), data_dir=Path(tmp))
@@ -849,18 +896,12 @@ def run_postroom(
             worker = worker_pid(stack)
             print(f"processing {len(corpus.letters)} letters end to end …", file=sys.stderr)
             files = {f"bench/{letter.name}": letter.path for letter in corpus.letters}
-            cpu_before = stack_cpu_seconds(stack)
-            commands_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            run = drop_and_process(stack, files, worker, timeout)
-            commands = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu = cpu_note(
-                cpu_before,
-                stack_cpu_seconds(stack),
-                commands.ru_utime
-                + commands.ru_stime
-                - commands_before.ru_utime
-                - commands_before.ru_stime,
-            )
+            run, used = timed_round(stack, files, worker, timeout)
+            print("the same letters again, each a duplicate (the floor) …", file=sys.stderr)
+            again = {f"bench-again/{letter.name}": letter.path for letter in corpus.letters}
+            repeat, repeat_used = timed_round(stack, again, worker, timeout)
+            duplicates = sum(o.status == State.DUPLICATE for o in repeat.outcomes.values())
+            floor = Floor(len(again), duplicates, repeat.seconds, repeat_used)
             texts = {
                 key.removeprefix("bench/"): letter_text(stack, outcome)
                 for key, outcome in run.outcomes.items()
@@ -893,10 +934,10 @@ def run_postroom(
             f"worker tree peak during the corpus run {run.peak_memory / GB:.2f} GB",
             f"{in_review} letter(s) wait for review (counted as finished: the machine's part is "
             "done; their text is the OCR text kept in the system bucket)",
-            cpu,
+            f"CPU seconds during the corpus run: {cpu_note(used)}",
         ],
     )
-    return result, single
+    return result, single, floor
 
 
 # --------------------------------------------------------------------------------------------
@@ -1013,7 +1054,11 @@ def targets(results: dict[str, dict[str, Any]]) -> list[Target]:
 
 
 def report(
-    corpus: Corpus, runs: list[SystemRun], single: Processed | None, big_pages: int
+    corpus: Corpus,
+    runs: list[SystemRun],
+    single: Processed | None,
+    big_pages: int,
+    floor: Floor | None,
 ) -> tuple[list[str], dict[str, Any]]:
     """Return the printed report and the JSON document of a benchmark run."""
     results = {run.name: figures(run, corpus) for run in runs}
@@ -1033,6 +1078,21 @@ def report(
             f"({big_pages / single.seconds * 60:.1f} pages/min), worker tree peak "
             f"{gigabytes(single.peak_memory)}"
         )
+    ceiling = None
+    if floor is not None:
+        lines.append(
+            f"postroom, the same {floor.letters} letters again ({floor.duplicates} recognised as "
+            f"duplicates, no OCR): {floor.seconds:.1f} s, {floor.cpu_per_letter:.2f} CPU-s a "
+            f"letter ({cpu_note(floor.cpu)})"
+        )
+        tesseract = results.get("raw tesseract")
+        if tesseract is not None:
+            ceiling = floor.ceiling(corpus.pages, tesseract["seconds"])
+            lines.append(
+                f"postroom end to end can reach at most {ceiling:.1f} pages/min here "
+                f"({ceiling / tesseract['pages_per_minute']:.2f} × raw tesseract): tesseract's "
+                "CPU for the pages plus that floor for every letter, every core busy"
+            )
     for run in runs:
         for note in run.notes:
             lines.append(f"{run.name}: {note}")
@@ -1061,6 +1121,16 @@ def report(
             "pages": big_pages,
             "seconds": round(single.seconds, 1),
             "peak_pss_bytes": single.peak_memory,
+        },
+        "floor": None
+        if floor is None
+        else {
+            "letters": floor.letters,
+            "duplicates": floor.duplicates,
+            "seconds": round(floor.seconds, 1),
+            "cpu_seconds": {name: round(value, 1) for name, value in floor.cpu.items()},
+            "cpu_seconds_per_letter": round(floor.cpu_per_letter, 2),
+            "ceiling_pages_per_minute": None if ceiling is None else round(ceiling, 1),
         },
         "targets": [dataclasses.asdict(target) for target in checks],
     }
@@ -1093,9 +1163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     big = big_pdf(args.big_pages, args.seed) if args.big_pages and not args.skip_postroom else None
     print(f"corpus: {corpus.describe()}", file=sys.stderr)
     runs: list[SystemRun] = []
-    single = None
+    single = floor = None
     if not args.skip_postroom:
-        e2e, single = run_postroom(corpus, big, args.timeout)
+        e2e, single, floor = run_postroom(corpus, big, args.timeout)
         runs.append(e2e)
     print("postroom OCR step …", file=sys.stderr)
     runs.append(run_ocr_step(corpus))
@@ -1104,7 +1174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_ocrmypdf:
         print("OCRmyPDF …", file=sys.stderr)
         runs.append(run_ocrmypdf(corpus, args.ocrmypdf))
-    lines, document = report(corpus, runs, single, args.big_pages)
+    lines, document = report(corpus, runs, single, args.big_pages, floor)
     print("\n".join(lines))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")

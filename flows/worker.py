@@ -398,12 +398,19 @@ class SharedTlsContexts:
 
 
 def share_tls_contexts() -> None:
-    """Make Prefect's clients in this process (and its forks) share their TLS contexts."""
+    """Make Prefect's clients in this process (and its forks) share their TLS contexts.
+
+    The HTTP clients build theirs in ``prefect.client.orchestration``; the events client's
+    server version check, once in every flow-run process, builds one in
+    ``prefect._internal.version_checking``.
+    """
+    import prefect._internal.version_checking as version_checking
     import prefect.client.orchestration as orchestration
 
-    namespace = vars(orchestration)
-    if not isinstance(namespace["ssl"], SharedTlsContexts):
-        namespace["ssl"] = SharedTlsContexts()
+    shared = SharedTlsContexts()
+    for module in (orchestration, version_checking):
+        if not isinstance(vars(module)["ssl"], SharedTlsContexts):
+            vars(module)["ssl"] = shared
 
 
 def logging_environment(env: Mapping[str, str]) -> dict[str, str]:

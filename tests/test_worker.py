@@ -242,8 +242,11 @@ def test_a_changed_project_module_is_imported_afresh(
 def test_prefect_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
     import ssl
 
+    import certifi
+    import prefect._internal.version_checking as version_checking
     import prefect.client.orchestration as orchestration
     from prefect.client.orchestration import PrefectClient
+    from prefect.settings import PREFECT_API_SSL_CERT_FILE
 
     built: list[ssl.SSLContext] = []
     real = ssl.create_default_context
@@ -254,6 +257,7 @@ def test_prefect_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(ssl, "create_default_context", counting)
     monkeypatch.setitem(vars(orchestration), "ssl", ssl)
+    monkeypatch.setitem(vars(version_checking), "ssl", ssl)
     PrefectClient("http://127.0.0.1:9/api")
     PrefectClient("http://127.0.0.1:9/api")
     assert len(built) == 2  # Prefect's own way: a context (and the CA bundle read) per client
@@ -261,8 +265,13 @@ def test_prefect_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) 
     first = PrefectClient("http://127.0.0.1:9/api")
     second = PrefectClient("http://127.0.0.1:9/api")
     assert len(built) == 3  # once more, then shared
+    first_context = built[-1]
     assert first._client._transport._pool._ssl_context is built[-1]  # type: ignore[attr-defined]
     assert second._client._transport._pool._ssl_context is built[-1]  # type: ignore[attr-defined]
+    # The events client's version check asks for the same CA bundle: the same context again.
+    cafile = PREFECT_API_SSL_CERT_FILE.value() or certifi.where()
+    assert vars(version_checking)["ssl"].create_default_context(cafile=cafile) is first_context
+    assert len(built) == 3
 
 
 def test_every_boto3_session_shares_the_parsed_service_models() -> None:
