@@ -12,8 +12,10 @@ import ctypes
 import dataclasses
 import datetime as dt
 import functools
+import gc
 import io
 import itertools
+import os
 import struct
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -54,6 +56,7 @@ from tasks.ocr import (
     mean_confidence,
     prepare_pages,
     read_or_mark,
+    searchable_pdf,
 )
 from tasks.pages import base_pdf, image_pages, pdf_pages
 from tasks.pdfa import make_pdfa
@@ -62,6 +65,7 @@ from tasks.split import edit_distance
 LETTER = LetterRef(letter_id="t" * 24, source=SourceObject(bucket="b", key="k", version_id="v"))
 LANGUAGES = "deu+eng"
 DPI = 300
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 BORN_DIGITAL = (
     "Landratsamt Eichenbach, Bahnhofstraße 12, 56457 Eichenbach",
     "Sehr geehrte Damen und Herren,",
@@ -692,3 +696,53 @@ def test_graft_leaves_pages_without_a_layer_alone(processed: dict[str, Processed
     out = PdfReader(io.BytesIO(graft(original, [empty])))
     assert [stored_bytes(s) for s in images_on(out)] == [result.source.read_bytes()]
     assert out.pages[0].extract_text() == ""
+
+
+def resident_bytes() -> int:
+    """Return this process's resident set size."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * PAGE_SIZE
+
+
+def peak_resident_bytes() -> int:
+    """Return this process's peak resident set size since the last reset."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM in /proc/self/status")
+
+
+def test_preparing_a_long_pdf_leaves_no_parsed_document_behind(
+    letter: tuple[Image.Image, str], tmp_path: Path
+) -> None:
+    page, _ = letter
+    source = tmp_path / "long.pdf"
+    source.write_bytes(pdf_of(*[encoded(page.convert("L"), "JPEG", quality=80)] * 40))
+    work = tmp_path / "work"
+    work.mkdir()
+    gc.collect()
+    before = resident_bytes()
+    pages = prepare_pages.fn(intake_for(source, MediaType.PDF, pages=40), str(work))
+    grown = resident_bytes() - before
+    assert len(pages) == 40
+    # The file is ~19 MB; its parsed objects (in reference cycles) and the heap they freed
+    # once kept the process ~2 × the file's size larger, while tesseract needs the room.
+    assert grown < 0.5 * source.stat().st_size, f"{grown / 1e6:.1f} MB kept after preparing"
+
+
+def test_the_searchable_pdf_of_a_long_scan_is_made_without_the_graft_lingering() -> None:
+    scans = []
+    for seed in range(30):  # noise: JPEG cannot shrink it, so the PDF is large
+        out = io.BytesIO()
+        Image.effect_noise((1000, 1400), 40 + seed).convert("L").save(out, "JPEG")
+        scans.append(out.getvalue())
+    original = bytes(img2pdf.convert(scans))
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")  # the peak is measured from here
+    before = peak_resident_bytes()
+    made = searchable_pdf(original, [], "long")
+    grown = peak_resident_bytes() - before
+    assert made.problems == ()
+    # graft's parsed reader and writer (reference cycles) once lived on through the PDF/A pass:
+    # 8 × the scan's size at the peak; 6 × since they are collected before it.
+    size = len(original)
+    assert grown < 7 * size, f"peak +{grown / 1e6:.0f} MB for a {size / 1e6:.0f} MB PDF"
