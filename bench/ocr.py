@@ -16,7 +16,9 @@ Four systems read the same corpus, one after the other:
                           ports, the server's scheduler on); every file is put into the inbox,
                           then a run of the sweep deployment is asked for at once (`prefect
                           deployment run`, not waiting for the 15 s schedule); timed from the
-                          first put until the records database shows every letter settled
+                          first put until the records database shows every letter settled;
+                          then the same files again under new keys, each a duplicate (see
+                          `Floor`: the least a letter costs, and the bound it sets)
     postroom OCR step     the step's own functions in a child process: prepare the pages, read
                           them on 2 threads (`read_or_mark`, what `ocr_page` runs inside the
                           ``ocr-pages`` limit), graft the text layer and make the PDF/A
