@@ -607,9 +607,8 @@ def ocr_step(files: list[tuple[str, str, int]]) -> tuple[float, dict[str, str], 
     """
     from schemas.letter import Intake, LetterRef, Limits, SourceObject
     from tasks.errors import PermanentError
-    from tasks.ocr import graft, prepare_pages, read_or_mark
+    from tasks.ocr import prepare_pages, read_or_mark, searchable_pdf
     from tasks.pages import base_pdf
-    from tasks.pdfa import make_pdfa
 
     timeout = Limits().page_timeout_seconds
     gc.freeze()  # as the worker's zygote does: the imports stay out of every collection
@@ -633,7 +632,7 @@ def ocr_step(files: list[tuple[str, str, int]]) -> tuple[float, dict[str, str], 
             except PermanentError as exc:
                 return name, None, [f"{name}: {exc.reason}"]
             read = [read_or_mark(page, LANGUAGES, timeout) for page in prepared]
-            make_pdfa(graft(base_pdf(intake), read), title=name, created=dt.datetime.now(dt.UTC))
+            searchable_pdf(base_pdf(intake), read, name)
         failed = [f"{name}: {page.unreadable}" for page in read if page.unreadable]
         return name, "\f".join(page.text for page in read), failed
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
-import datetime as dt
 import functools
 import gc
 import io
@@ -59,7 +58,6 @@ from tasks.ocr import (
     searchable_pdf,
 )
 from tasks.pages import base_pdf, image_pages, pdf_pages
-from tasks.pdfa import make_pdfa
 from tasks.split import edit_distance
 
 LETTER = LetterRef(letter_id="t" * 24, source=SourceObject(bucket="b", key="k", version_id="v"))
@@ -283,8 +281,7 @@ def process(source: Path, workdir: Path) -> Processed:
     else:
         pages = image_pages(LETTER.letter_id, source, workdir)
     texts = [read_or_mark(page, LANGUAGES, 120) for page in pages]
-    searchable = graft(base_pdf(intake_for(source, media_type, len(pages))), texts)
-    made = make_pdfa(searchable, title=source.name, created=dt.datetime(2026, 3, 2, tzinfo=dt.UTC))
+    made = searchable_pdf(base_pdf(intake_for(source, media_type, len(pages))), texts, source.name)
     return Processed(source, pages, texts, made.pdf)
 
 
