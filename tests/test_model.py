@@ -24,16 +24,26 @@ from flows.samples import DOC_TYPES, compose
 from flows.stack import Part, Stack, free_port, stop
 from flows.train import TrainResult, result_markdown, train
 from schemas.db import engine_for, migrate
-from schemas.letter import Classification, Fields, SourceObject, State
+from schemas.letter import (
+    Classification,
+    Fields,
+    Intake,
+    MediaType,
+    OcrResult,
+    PageText,
+    SourceObject,
+    State,
+)
 from schemas.records import Label
 from schemas.settings import BucketSettings, Settings
 from schemas.taxonomy import Scoring, Taxonomy, load_taxonomy
-from tasks.classify import rule_confidence
+from tasks.classify import classify, rule_confidence
 from tasks.dms import dms_connector
 from tasks.edges import Edges, s3_client
 from tasks.intake import letter_id_for
 from tasks.model import (
     POINTER_KEY,
+    Decision,
     Example,
     ModelIntegrityError,
     TooFewExamplesError,
@@ -590,3 +600,26 @@ def test_an_empty_training_set_trains_nothing(edges: Edges) -> None:
     result: TrainResult = train(edges)
     assert (result.status, result.examples) == ("too-few", 0)
     assert read_pointer(edges.s3, edges.settings.buckets.system) is None
+
+
+def test_a_page_ocr_could_not_read_sends_a_sure_letter_to_a_person(edges: Edges) -> None:
+    source = SourceObject(bucket="postroom-inbox", key="two-pages.pdf", version_id="v1")
+    letter = claim_letter(edges.engine, letter_id_for(source), source, None, ACTOR)
+    intake = Intake(
+        letter=letter, sha256="0" * 64, size=1, media_type=MediaType.PDF, pages=2, local_path="-"
+    )
+    read = PageText(number=1, text=compose("rechnung", 3).pages[0], confidence=95.0, source="ocr")
+    timed_out = PageText(
+        number=2, text="", confidence=0.0, source="ocr", unreadable="OCR took longer than 180 s"
+    )
+
+    def decided(*pages: PageText) -> Decision:
+        ocr = OcrResult(letter_id=letter.letter_id, pages=pages, pdf_key="-", text_key="-")
+        return classify.fn(edges, intake, ocr, ACTOR)
+
+    sure = decided(read)
+    assert sure.classification.doc_type == "rechnung" and sure.automatic
+    flagged = decided(read, timed_out)
+    assert flagged.classification.doc_type == "rechnung"
+    assert flagged.review_reasons == ("page(s) 2 could not be read",)
+    assert not flagged.automatic
