@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import gc
 import importlib
@@ -490,6 +491,32 @@ def wait_ready(ready: int, seconds: float) -> None:
         raise ZygoteError("the zygote did not start; its traceback is in this process's log")
 
 
+def exit_status(stop: SystemExit) -> int:
+    """Return the status a process exits with for ``sys.exit(code)`` (a message goes to stderr)."""
+    if stop.code is None or isinstance(stop.code, int):
+        return stop.code or 0
+    print(stop.code, file=sys.stderr)
+    return 1
+
+
+def exit_without_teardown(status: int) -> NoReturn:
+    """Leave a flow-run process as Python would, but without tearing the interpreter down.
+
+    Python's exit joins the threads, runs threading's and atexit's hooks (Prefect drains its
+    log and event queues there) and flushes stdio, then frees every object. In a forked child
+    that last part writes the reference count of every object it inherited from the zygote,
+    so the kernel copies every page of them first: ~0.3 CPU-s a flow run, a fifth of what the
+    least letter costs. The hooks run here; the freeing is left to the kernel, as
+    multiprocessing's forked children do.
+    """
+    shutdown_threads: Callable[[], None] = getattr(threading, "_shutdown")  # noqa: B009
+    shutdown_threads()
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 def start_zygote(
     preload: Callable[[], None], child_main: Callable[[Request], None]
 ) -> ZygoteHandle:
@@ -505,8 +532,11 @@ def start_zygote(
         os.close(lifeline_write)
         os.close(ready_read)
         request = zygote_process(socket_path, lifeline_read, ready_write, preload)
-        child_main(request)
-        sys.exit(0)
+        try:
+            child_main(request)
+        except SystemExit as stop:
+            exit_without_teardown(exit_status(stop))
+        exit_without_teardown(0)
     os.close(lifeline_read)
     os.close(ready_write)
     handle = ZygoteHandle(pid=pid, socket_path=socket_path, lifeline=lifeline_write)

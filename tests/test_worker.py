@@ -131,6 +131,27 @@ def test_the_exit_code_is_the_childs(zygote: ZygoteHelper) -> None:
     assert process.wait(timeout=30) == 7
 
 
+def test_a_child_leaves_as_python_would_with_its_threads_hooks_and_output(
+    zygote: ZygoteHelper,
+) -> None:
+    # The child skips the interpreter's teardown (worker.exit_without_teardown), nothing else.
+    code = (
+        "import atexit, sys, threading, time;"
+        " threading.Thread(target=lambda: (time.sleep(0.3), print('thread'))).start();"
+        " threading._register_atexit(lambda: print('threading hook'));"
+        " atexit.register(lambda: print('atexit hook'));"
+        " sys.stdout.write('unflushed ');"
+        " sys.stderr.write('a message'); sys.exit('given up')"
+    )
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with launcher(code, zygote.socket_path, **pipes) as process:
+        out, err = process.communicate(timeout=30)
+    python = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (process.returncode, out, err) == (python.returncode, python.stdout, python.stderr)
+    assert python.returncode == 1 and python.stderr == "a messagegiven up\n"
+    assert set(out.split()) == {"unflushed", "thread", "threading", "hook", "atexit"}
+
+
 def test_a_child_killed_by_a_signal_kills_the_launcher_with_it(zygote: ZygoteHelper) -> None:
     process = launcher(
         "import os, signal; os.kill(os.getpid(), signal.SIGKILL)", zygote.socket_path
