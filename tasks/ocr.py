@@ -324,9 +324,6 @@ def _written(writer: PdfWriter) -> bytes:
     return out.getvalue()
 
 
-# -- tasks --
-
-
 @cache
 def _libc() -> ctypes.CDLL | None:
     """Return the C library, or None where it cannot be loaded."""
@@ -349,6 +346,9 @@ def return_freed_memory() -> None:
     libc = _libc()
     if libc is not None and hasattr(libc, "malloc_trim"):  # glibc only
         libc.malloc_trim(0)
+
+
+# -- tasks --
 
 
 @task(cache_policy=NO_CACHE)
