@@ -17,8 +17,10 @@ Four systems read the same corpus, one after the other:
                           then a run of the sweep deployment is asked for at once (`prefect
                           deployment run`, not waiting for the 15 s schedule); timed from the
                           first put until the records database shows every letter settled;
-                          then the same files again under new keys, each a duplicate (see
-                          `Floor`: the least a letter costs, and the bound it sets)
+                          then the rounds that read no page (`Overhead`): the same files
+                          again under new keys, each a duplicate, and as many flow runs that
+                          do nothing (`bench/nothing.py`), with and without tasks; each gives
+                          what a letter costs besides its OCR and the bound that sets
     postroom OCR step     the step's own functions in a child process: prepare the pages, read
                           them on 2 threads (`read_or_mark`, what `ocr_page` runs inside the
                           ``ocr-pages`` limit), graft the text layer and make the PDF/A
@@ -58,8 +60,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -105,6 +108,10 @@ MEMORY_LIMIT = 1 * GB
 TESSERACT_PARALLEL = 2
 # The Prefect server's part in `postroom up`'s stack.json.
 SERVER = "prefect"
+# The commands this script runs against the stack (sweeps, runs that do nothing), one CPU part.
+COMMANDS = "the bench's commands"
+# DESIGN's steps of a letter, each a task: intake, OCR, classify, route, archive, record.
+DESIGN_STEPS = 6
 
 
 # --------------------------------------------------------------------------------------------
@@ -836,19 +843,30 @@ def stack_cpu_seconds(stack: LocalStack) -> dict[str, float]:
     return {name: tree_cpu_seconds(int(part["pid"])) for name, part in parts.items()}
 
 
+@contextmanager
+def metered(stack: LocalStack) -> Iterator[dict[str, float]]:
+    """Fill the dict yielded, on leaving, with the CPU seconds each part used meanwhile.
+
+    The parts are the stack's (each a whole process tree) and the commands this script ran.
+    """
+    used: dict[str, float] = {}
+    before = stack_cpu_seconds(stack)
+    commands_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    yield used
+    commands = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after = stack_cpu_seconds(stack)
+    used.update({name: after[name] - before.get(name, 0.0) for name in after})
+    used[COMMANDS] = (
+        commands.ru_utime + commands.ru_stime - commands_before.ru_utime - commands_before.ru_stime
+    )
+
+
 def timed_round(
     stack: LocalStack, files: dict[str, Path], worker: int, timeout: float
 ) -> tuple[Processed, dict[str, float]]:
     """Drop and process files; return the round and the CPU seconds each part used meanwhile."""
-    before = stack_cpu_seconds(stack)
-    commands_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    run = drop_and_process(stack, files, worker, timeout)
-    commands = resource.getrusage(resource.RUSAGE_CHILDREN)
-    after = stack_cpu_seconds(stack)
-    used = {name: after[name] - before.get(name, 0.0) for name in after}
-    used["postroom commands (sweep, polling)"] = (
-        commands.ru_utime + commands.ru_stime - commands_before.ru_utime - commands_before.ru_stime
-    )
+    with metered(stack) as used:
+        run = drop_and_process(stack, files, worker, timeout)
     return run, used
 
 
@@ -859,41 +877,88 @@ def cpu_note(used: dict[str, float]) -> str:
 
 
 @dataclass(frozen=True)
-class Floor:
-    """The corpus dropped a second time: every letter a duplicate, read by no OCR.
+class Overhead:
+    """A round through the stack that reads no page: what a letter costs besides its OCR.
 
-    Such a letter still costs its flow run and four task runs (claim, intake with the download
-    and the SHA-256, settle, release) and its records: the least a letter costs through the
-    stack. Together with tesseract's own CPU per page it bounds what end to end can reach.
+    Three such rounds follow the corpus, each of as many letters (or runs) as it has:
+
+    - the corpus again under new keys, every letter a duplicate of its first drop: a flow run,
+      four task runs (claim, intake with the download and the SHA-256, settle, release) and its
+      records; the least a letter costs through postroom;
+    - runs of a flow that does nothing (`bench/nothing.py`), started as the sweep starts
+      letters: Prefect's flow run alone;
+    - the same with one task that does nothing per step of DESIGN's letter (``DESIGN_STEPS``):
+      the orchestration the project's shape asks for, with no work in it.
+
+    Together with tesseract's own CPU for the pages, each bounds what end to end can reach.
     """
 
+    what: str
     letters: int
-    duplicates: int
     seconds: float
     cpu: dict[str, float]
 
     def cpu_per_letter(self, elsewhere: Sequence[str] = ()) -> float:
-        """Return the CPU seconds per letter of the stack, but for the parts ``elsewhere``."""
-        return sum(v for part, v in self.cpu.items() if part not in elsewhere) / self.letters
+        """Return the CPU seconds per letter of the stack, but for the parts ``elsewhere``.
+
+        The bench's own commands (asking for the sweep, starting the runs, polling) are not the
+        stack's: never counted, so that each bound is one the stack cannot beat.
+        """
+        counted = (v for part, v in self.cpu.items() if part not in (*elsewhere, COMMANDS))
+        return sum(counted) / self.letters
 
     def ceiling(self, pages: int, tesseract_seconds: float, elsewhere: Sequence[str] = ()) -> float:
         """Return the pages per minute end to end could reach, at best, on this machine.
 
         The corpus's tesseract CPU (raw tesseract's run: its processes kept
-        ``TESSERACT_PARALLEL`` cores busy) plus this floor for every letter, spread over every
+        ``TESSERACT_PARALLEL`` cores busy) plus this overhead for every letter, spread over every
         core with none idle; the parts ``elsewhere`` (e.g. the Prefect server) run on another
         machine.
         """
-        floor = self.cpu_per_letter(elsewhere) * self.letters
+        overhead = self.cpu_per_letter(elsewhere) * self.letters
         return (
-            pages / ((TESSERACT_PARALLEL * tesseract_seconds + floor) / (os.cpu_count() or 1)) * 60
+            pages
+            / ((TESSERACT_PARALLEL * tesseract_seconds + overhead) / (os.cpu_count() or 1))
+            * 60
         )
+
+
+def budget(pages: int, letters: int, tesseract_seconds: float, pages_per_minute: float) -> float:
+    """Return the CPU seconds a letter may cost besides tesseract's to reach ``pages_per_minute``.
+
+    The inverse of `Overhead.ceiling`: every core busy for the time the pages may take, less
+    the corpus's tesseract CPU, shared among the letters.
+    """
+    cores = os.cpu_count() or 1
+    return (
+        cores * pages / pages_per_minute * 60 - TESSERACT_PARALLEL * tesseract_seconds
+    ) / letters
+
+
+def orchestration_round(stack: LocalStack, runs: int, steps: int, timeout: float) -> Overhead:
+    """Start ``runs`` runs of the flow that does nothing, with ``steps`` tasks each; meter them."""
+    with metered(stack) as used:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.nothing", str(runs), str(steps)],
+            env=stack.env,
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"flow runs that do nothing failed: {done.stdout}{done.stderr}")
+    tasks = f", {steps} no-op tasks each" if steps else ""
+    return Overhead(f"{runs} flow runs that do nothing{tasks}", runs, seconds, used)
 
 
 def run_postroom(
     corpus: Corpus, big: Path | None, timeout: float
-) -> tuple[SystemRun, Processed | None, Floor]:
-    """Start a stack; process the corpus, the corpus again (the floor), the big PDF alone."""
+) -> tuple[SystemRun, Processed | None, list[Overhead]]:
+    """Start a stack; process the corpus, the rounds without OCR (`Overhead`), the big PDF."""
     with tempfile.TemporaryDirectory(prefix="postroom-bench-") as tmp:
         # As in production: the server schedules the sweep every 15 s.
         stack = LocalStack(env=stack_env(Path(tmp), scheduler=True), data_dir=Path(tmp))
@@ -904,11 +969,22 @@ def run_postroom(
             print(f"processing {len(corpus.letters)} letters end to end …", file=sys.stderr)
             files = {f"bench/{letter.name}": letter.path for letter in corpus.letters}
             run, used = timed_round(stack, files, worker, timeout)
-            print("the same letters again, each a duplicate (the floor) …", file=sys.stderr)
+            print("the same letters again, each a duplicate …", file=sys.stderr)
             again = {f"bench-again/{letter.name}": letter.path for letter in corpus.letters}
             repeat, repeat_used = timed_round(stack, again, worker, timeout)
             duplicates = sum(o.status == State.DUPLICATE for o in repeat.outcomes.values())
-            floor = Floor(len(again), duplicates, repeat.seconds, repeat_used)
+            overheads = [
+                Overhead(
+                    f"the same {len(again)} letters again ({duplicates} recognised as "
+                    "duplicates, no OCR)",
+                    len(again),
+                    repeat.seconds,
+                    repeat_used,
+                )
+            ]
+            for steps in (0, DESIGN_STEPS):
+                print(f"flow runs that do nothing, {steps} tasks each …", file=sys.stderr)
+                overheads.append(orchestration_round(stack, len(again), steps, timeout))
             texts = {
                 key.removeprefix("bench/"): letter_text(stack, outcome)
                 for key, outcome in run.outcomes.items()
@@ -944,7 +1020,7 @@ def run_postroom(
             f"CPU seconds during the corpus run: {cpu_note(used)}",
         ],
     )
-    return result, single, floor
+    return result, single, overheads
 
 
 # --------------------------------------------------------------------------------------------
@@ -1065,7 +1141,7 @@ def report(
     runs: list[SystemRun],
     single: Processed | None,
     big_pages: int,
-    floor: Floor | None,
+    overheads: Sequence[Overhead],
 ) -> tuple[list[str], dict[str, Any]]:
     """Return the printed report and the JSON document of a benchmark run."""
     results = {run.name: figures(run, corpus) for run in runs}
@@ -1085,24 +1161,41 @@ def report(
             f"({big_pages / single.seconds * 60:.1f} pages/min), worker tree peak "
             f"{gigabytes(single.peak_memory)}"
         )
-    ceiling = apart = None
-    if floor is not None:
+    tesseract = results.get("raw tesseract")
+    bounds: list[dict[str, Any]] = []
+    for overhead in overheads:
+        bound: dict[str, Any] = {
+            "what": overhead.what,
+            "letters": overhead.letters,
+            "seconds": round(overhead.seconds, 1),
+            "cpu_seconds": {name: round(value, 1) for name, value in overhead.cpu.items()},
+            "cpu_seconds_per_letter": round(overhead.cpu_per_letter(), 2),
+        }
         lines.append(
-            f"postroom, the same {floor.letters} letters again ({floor.duplicates} recognised as "
-            f"duplicates, no OCR): {floor.seconds:.1f} s, {floor.cpu_per_letter():.2f} CPU-s a "
-            f"letter ({cpu_note(floor.cpu)})"
+            f"{overhead.what}: {overhead.seconds:.1f} s, {overhead.cpu_per_letter():.2f} CPU-s "
+            f"a letter ({cpu_note(overhead.cpu)})"
         )
-        tesseract = results.get("raw tesseract")
         if tesseract is not None:
-            ceiling = floor.ceiling(corpus.pages, tesseract["seconds"])
-            apart = floor.ceiling(corpus.pages, tesseract["seconds"], elsewhere=[SERVER])
+            ceiling = overhead.ceiling(corpus.pages, tesseract["seconds"])
+            apart = overhead.ceiling(corpus.pages, tesseract["seconds"], elsewhere=[SERVER])
+            bound["ceiling_pages_per_minute"] = round(ceiling, 1)
+            bound["ceiling_pages_per_minute_server_apart"] = round(apart, 1)
             lines.append(
-                f"postroom end to end can reach at most {ceiling:.1f} pages/min here "
-                f"({ceiling / tesseract['pages_per_minute']:.2f} × raw tesseract): tesseract's "
-                "CPU for the pages plus that floor for every letter, every core busy; with the "
-                f"Prefect server on a machine of its own, {apart:.1f} pages/min "
+                f"    with that for every letter, end to end reaches at most {ceiling:.1f} "
+                f"pages/min ({ceiling / tesseract['pages_per_minute']:.2f} × raw tesseract); "
+                f"with the Prefect server elsewhere {apart:.1f} "
                 f"({apart / tesseract['pages_per_minute']:.2f} ×)"
             )
+        bounds.append(bound)
+    if overheads and tesseract is not None:
+        target = E2E_VS_TESSERACT * tesseract["pages_per_minute"]
+        allowed = budget(corpus.pages, len(corpus.letters), tesseract["seconds"], target)
+        lines.append(
+            f"(bounds: tesseract's CPU for the pages plus the stack's CPU above for every letter, "
+            f"the bench's commands not counted, every core busy; {E2E_VS_TESSERACT:g} × raw "
+            f"tesseract, {target:.1f} pages/min, leaves {allowed:.2f} CPU-s a letter for "
+            "everything but tesseract)"
+        )
     for run in runs:
         for note in run.notes:
             lines.append(f"{run.name}: {note}")
@@ -1132,17 +1225,7 @@ def report(
             "seconds": round(single.seconds, 1),
             "peak_pss_bytes": single.peak_memory,
         },
-        "floor": None
-        if floor is None
-        else {
-            "letters": floor.letters,
-            "duplicates": floor.duplicates,
-            "seconds": round(floor.seconds, 1),
-            "cpu_seconds": {name: round(value, 1) for name, value in floor.cpu.items()},
-            "cpu_seconds_per_letter": round(floor.cpu_per_letter(), 2),
-            "ceiling_pages_per_minute": None if ceiling is None else round(ceiling, 1),
-            "ceiling_pages_per_minute_server_apart": None if apart is None else round(apart, 1),
-        },
+        "overheads": bounds,
         "targets": [dataclasses.asdict(target) for target in checks],
     }
     return lines, document
@@ -1174,9 +1257,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     big = big_pdf(args.big_pages, args.seed) if args.big_pages and not args.skip_postroom else None
     print(f"corpus: {corpus.describe()}", file=sys.stderr)
     runs: list[SystemRun] = []
-    single = floor = None
+    single = None
+    overheads: list[Overhead] = []
     if not args.skip_postroom:
-        e2e, single, floor = run_postroom(corpus, big, args.timeout)
+        e2e, single, overheads = run_postroom(corpus, big, args.timeout)
         runs.append(e2e)
     print("postroom OCR step …", file=sys.stderr)
     runs.append(run_ocr_step(corpus))
@@ -1185,7 +1269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_ocrmypdf:
         print("OCRmyPDF …", file=sys.stderr)
         runs.append(run_ocrmypdf(corpus, args.ocrmypdf))
-    lines, document = report(corpus, runs, single, args.big_pages, floor)
+    lines, document = report(corpus, runs, single, args.big_pages, overheads)
     print("\n".join(lines))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
