@@ -65,10 +65,18 @@ class Forwarder:
 
 
 def signal_group(pid: int, signum: int) -> None:
-    """Send a signal to a process group, and to its leader in case it has not made it yet."""
-    for send, target in ((os.killpg, pid), (os.kill, pid)):
+    """Send a signal to a process group; to its leader alone while it has not made the group yet.
+
+    Once only: a second SIGTERM would run the flow run's handler again while it exits, in the
+    middle of Prefect draining its logs.
+    """
+    try:
+        os.killpg(pid, signum)
+    except ProcessLookupError:  # forked, not yet in a group of its own
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            send(target, signum)
+            os.kill(pid, signum)
+    except PermissionError:
+        pass
 
 
 def send_message(
