@@ -880,7 +880,7 @@ def cpu_note(used: dict[str, float]) -> str:
 class Overhead:
     """A round through the stack that reads no page: what a letter costs besides its OCR.
 
-    Three such rounds follow the corpus, each of as many letters (or runs) as it has:
+    Three such rounds follow the corpus, each of as many letters (or runs) as the corpus has:
 
     - the corpus again under new keys, every letter a duplicate of its first drop: a flow run,
       four task runs (claim, intake with the download and the SHA-256, settle, release) and its
